@@ -1,0 +1,82 @@
+"""lrcore: logistic regression and gradient descent in PyTorch, as the book teaches them.
+
+Shapes follow the lab: inputs ``x`` (n, D), weights ``w`` (D, 1), bias ``b`` (1, 1),
+labels and predictions (n, 1). Every function is pure: it returns new tensors of the input's
+dtype and device and never modifies its arguments. Label 1 means *malignant*.
+"""
+
+from lrcore.data import TARGET_NAME, load_breast_cancer_means, to_tensors, train_val_test_split
+from lrcore.gradients import (
+    compute_gradients,
+    compute_gradients_chain_rule,
+    dJi_dS,
+    dS_dZ,
+    dZ_dB,
+    dZ_dW,
+)
+from lrcore.landscape import loss_landscape
+from lrcore.losses import binary_cross_entropy, binary_cross_entropy_with_logits
+from lrcore.metrics import (
+    UndefinedMetricWarning,
+    accuracy,
+    compute_metrics,
+    confusion_matrix,
+    f1_score,
+    metrics_along_trajectory,
+    precision,
+    recall,
+)
+from lrcore.model import linear, logistic_regression, predict, sigmoid
+from lrcore.optim import History, fit, gradient_descent_step
+from lrcore.plotting import (
+    plot_bce_per_sample,
+    plot_confusion_matrix,
+    plot_loss_curves,
+    plot_loss_landscape,
+    plot_metric_curves,
+    plot_sigmoid,
+    use_book_style,
+)
+from lrcore.preprocessing import fit_standardizer, standardize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TARGET_NAME",
+    "History",
+    "UndefinedMetricWarning",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "compute_gradients",
+    "compute_gradients_chain_rule",
+    "compute_metrics",
+    "confusion_matrix",
+    "dJi_dS",
+    "dS_dZ",
+    "dZ_dB",
+    "dZ_dW",
+    "f1_score",
+    "fit",
+    "fit_standardizer",
+    "gradient_descent_step",
+    "linear",
+    "load_breast_cancer_means",
+    "logistic_regression",
+    "metrics_along_trajectory",
+    "predict",
+    "loss_landscape",
+    "plot_bce_per_sample",
+    "plot_confusion_matrix",
+    "plot_loss_curves",
+    "plot_loss_landscape",
+    "plot_metric_curves",
+    "plot_sigmoid",
+    "precision",
+    "recall",
+    "sigmoid",
+    "standardize",
+    "to_tensors",
+    "train_val_test_split",
+    "use_book_style",
+]

@@ -1,0 +1,96 @@
+"""The logistic-regression model: an affine map followed by the sigmoid."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from lrcore._validation import check_finite, check_matrix, check_params, check_tensor
+
+
+def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    """The affine map ``z = x w + b``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, D)
+    w : Tensor of shape (D, 1)
+    b : Tensor of shape (1, 1)
+
+    Returns
+    -------
+    z : Tensor of shape (n, 1)
+        One logit per sample.
+
+    Examples
+    --------
+    >>> linear(torch.ones(2, 3), torch.ones(3, 1), torch.zeros(1, 1))
+    tensor([[3.],
+            [3.]])
+    """
+    x = check_matrix("x", x)
+    w, b = check_params(x, w, b)
+    return x @ w + b
+
+
+def sigmoid(z: Tensor) -> Tensor:
+    """The logistic function ``1 / (1 + exp(-z))``, elementwise.
+
+    ``torch.sigmoid`` never overflows: for very negative ``z`` it returns a tiny number (or
+    exactly 0 in float32 below about -104) instead of evaluating ``exp(-z) = inf`` first.
+
+    Parameters
+    ----------
+    z : Tensor of any shape, floating dtype
+
+    Returns
+    -------
+    Tensor of the same shape and dtype, with values in [0, 1]
+
+    Examples
+    --------
+    >>> sigmoid(torch.tensor([0.0]))
+    tensor([0.5000])
+    """
+    # Elementwise, so any shape is accepted; only the type and the values are checked.
+    z = check_tensor("z", z)
+    check_finite("z", z)
+    return torch.sigmoid(z)
+
+
+def logistic_regression(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    """Predicted probabilities ``P(y = 1 | x) = sigmoid(x w + b)``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, D)
+    w : Tensor of shape (D, 1)
+    b : Tensor of shape (1, 1)
+
+    Returns
+    -------
+    y_pred : Tensor of shape (n, 1)
+        Probabilities of the positive class (malignant).
+    """
+    return torch.sigmoid(linear(x, w, b))
+
+
+def predict(x: Tensor, w: Tensor, b: Tensor, threshold: float = 0.5) -> Tensor:
+    """Predicted labels: 1 (malignant) where ``P(y = 1 | x) >= threshold``, else 0.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, D)
+    w : Tensor of shape (D, 1)
+    b : Tensor of shape (1, 1)
+    threshold : float, default 0.5
+        In (0, 1). Lowering it finds more malignant tumours at the cost of more false alarms.
+
+    Returns
+    -------
+    Tensor of shape (n, 1)
+        0.0 or 1.0, of ``x``'s dtype.
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
+        raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
+    return (logistic_regression(x, w, b) >= threshold).to(x.dtype)

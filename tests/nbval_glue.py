@@ -1,0 +1,62 @@
+"""pytest plugin: let strict nbval check the numbers that chapters ``glue`` into their prose.
+
+myst-nb moves every ``glue(..., display=False)`` output out of the executed notebook that it
+writes to ``_build/jupyter_execute/`` and into a ``<chapter>.glue.json`` beside it. Re-running
+the notebook produces those outputs again, and plain nbval would fail every cell that glues
+("unexpected output fields"). Dropping them would leave the glued numbers, the ones a reader
+sees in the text, untested. So this plugin compares each glued value of the re-run with the
+one the build recorded, under nbval's own sanitizers, and only then removes it from the
+comparison of the cell's visible outputs.
+
+Use: ``pytest -p tests.nbval_glue --nbval ...``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from nbval.plugin import IPyNbCell
+
+GLUE_PREFIX = "application/papermill.record/"
+_original_compare = IPyNbCell.compare_outputs
+
+
+def _glued_values(notebook: Path) -> dict[str, str]:
+    """Key -> text/plain of every hidden glue recorded by the build for ``notebook``."""
+    path = notebook.with_suffix(".glue.json")
+    if not path.exists():
+        return {}
+    entries = json.loads(path.read_text())
+    return {key: entry.get("data", {}).get("text/plain", "") for key, entry in entries.items()}
+
+
+def _compare_with_glue(self: IPyNbCell, test, ref, skip_compare=None) -> bool:
+    recorded = self.parent._lrbook_glue  # set in pytest_collection_modifyitems
+    visible, failures = [], []
+    for output in test:
+        scrapbook = output.get("metadata", {}).get("scrapbook")
+        hidden = scrapbook and scrapbook.get("mime_prefix") == GLUE_PREFIX
+        if not hidden:
+            visible.append(output)
+            continue
+        key = scrapbook["name"]
+        got = self.sanitize(output["data"].get(GLUE_PREFIX + "text/plain", ""))
+        if key not in recorded:
+            failures.append(f"glued value {key!r} = {got} is new: the build did not record it")
+        elif got != self.sanitize(recorded[key]):
+            failures.append(f"glued value {key!r} changed: the build recorded {recorded[key]}, the re-run gave {got}")
+    same = _original_compare(self, visible, ref, skip_compare)
+    if failures:
+        self.comparison_traceback = [*getattr(self, "comparison_traceback", []), *failures]
+    return same and not failures
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, IPyNbCell) and not hasattr(item.parent, "_lrbook_glue"):
+            item.parent._lrbook_glue = _glued_values(Path(str(item.parent.fspath)))
+
+
+IPyNbCell.compare_outputs = _compare_with_glue
