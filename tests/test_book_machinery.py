@@ -1,0 +1,188 @@
+"""The machinery that keeps the book honest: strict nbval, glued numbers, and a never-stale cache.
+
+These tests build small throw-away notebooks and books in ``tmp_path``; each checks that a
+failure is caught *and*, as a positive control, that the unbroken version passes, so that none
+of them can pass by testing nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import lrcore
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
+
+
+def _executed_notebook(path: Path, *sources: str) -> Path:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    nbformat.write(notebook, path)
+    return path
+
+
+def _run_nbval(*paths: Path) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable, "-m", "pytest", "-p", "tests.nbval_glue", "--nbval", "--nbval-current-env",
+        "-p", "no:cacheprovider", "-q", *map(str, paths),
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _edit_source(path: Path, index: int, new_source: str) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[index].source = new_source
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def nb_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("nbval")
+
+
+def test_nbval_passes_an_unchanged_notebook(nb_dir):
+    path = _executed_notebook(nb_dir / "ok.ipynb", "x = 1 + 1", "print(x * 21)")
+    result = _run_nbval(path)
+    assert result.returncode == 0, result.stdout
+    assert "2 passed" in result.stdout
+
+
+def test_nbval_fails_when_a_cell_raises(nb_dir):
+    path = _executed_notebook(nb_dir / "raises.ipynb", "x = 1 + 1", "print(x * 21)")
+    _edit_source(path, 1, "raise ValueError('a chapter broke')")
+    result = _run_nbval(path)
+    assert result.returncode != 0
+    assert "a chapter broke" in result.stdout
+    assert "1 failed" in result.stdout
+
+
+def test_nbval_fails_when_an_output_changes(nb_dir):
+    path = _executed_notebook(nb_dir / "changes.ipynb", "x = 1 + 1", "print(x * 21)")
+    _edit_source(path, 1, "print(x * 22)")
+    result = _run_nbval(path)
+    assert result.returncode != 0
+    assert "Cell outputs differ" in result.stdout
+    assert "44" in result.stdout and "42" in result.stdout
+
+
+def _glue_notebook(nb_dir: Path, name: str, recorded: str) -> Path:
+    """A notebook as myst-nb leaves it: the glue output moved out into ``.glue.json``."""
+    path = _executed_notebook(
+        nb_dir / f"{name}.ipynb",
+        "from myst_nb import glue\nglue('answer', 6 * 7, display=False)\nprint('visible')",
+    )
+    notebook = nbformat.read(path, as_version=4)
+    glued = [o for o in notebook.cells[0].outputs if "scrapbook" in o.get("metadata", {})]
+    assert len(glued) == 1
+    notebook.cells[0].outputs = [o for o in notebook.cells[0].outputs if o not in glued]
+    nbformat.write(notebook, path)
+    entry = {"data": {"text/plain": recorded}, "metadata": {}, "output_type": "display_data"}
+    path.with_suffix(".glue.json").write_text(json.dumps({"answer": entry}))
+    return path
+
+
+def test_nbval_checks_glued_values(nb_dir):
+    same = _glue_notebook(nb_dir, "glue_same", "42")
+    changed = _glue_notebook(nb_dir, "glue_changed", "41")
+    result_same, result_changed = _run_nbval(same), _run_nbval(changed)
+    assert result_same.returncode == 0, result_same.stdout
+    assert result_changed.returncode != 0
+    assert "glued value 'answer' changed: the build recorded 41, the re-run gave 42" in result_changed.stdout
+
+
+def _mini_book(root: Path, value: int) -> None:
+    """A one-chapter book that reads a file under ``lrcore/`` and uses the real extension."""
+    (root / "lrcore").mkdir(exist_ok=True)
+    (root / "lrcore" / "value.py").write_text(f"VALUE = {value}\n")
+    (root / "requirements.txt").write_text("nothing\n")
+    config = f"""
+        title: mini
+        only_build_toc_files: true
+        execute:
+          execute_notebooks: cache
+          raise_on_error: true
+        sphinx:
+          local_extensions:
+            lrcore_cache_key: {BOOK / "_ext"}
+    """
+    (root / "_config.yml").write_text(textwrap.dedent(config))
+    (root / "_toc.yml").write_text("format: jb-book\nroot: chapter\n")
+    chapter = """
+        ---
+        jupytext:
+          text_representation: {extension: .md, format_name: myst}
+        kernelspec: {display_name: Python 3, language: python, name: python3}
+        ---
+        # Chapter
+
+        ```{code-cell} ipython3
+        print("computed with", open("lrcore/value.py").read().strip())
+        ```
+    """
+    (root / "chapter.md").write_text(textwrap.dedent(chapter).lstrip())
+
+
+def _build(root: Path) -> tuple[str, str]:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(root), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (root / "_build" / "html" / "chapter.html").read_text()
+    return result.stdout, html
+
+
+def test_cache_reexecutes_after_lrcore_changes_and_only_then(tmp_path):
+    _mini_book(tmp_path, 1)
+    log, html = _build(tmp_path)
+    assert "Executing notebook" in log and "computed with VALUE = 1" in html
+
+    log, html = _build(tmp_path)
+    assert "Executing notebook" not in log, "a rebuild with nothing changed must execute nothing"
+    assert "computed with VALUE = 1" in html
+
+    (tmp_path / "lrcore" / "value.py").write_text("VALUE = 2\n")
+    log, html = _build(tmp_path)
+    assert "Executing notebook" in log
+    assert "computed with VALUE = 2" in html, "the cache served outputs of the old lrcore"
+    caches = list((tmp_path / "_build" / ".jupyter_cache").glob("lrcore-*"))
+    assert len(caches) == 1, "the cache of the old source key must be removed"
+
+
+def _code_cells(chapter: Path) -> list[str]:
+    """The Python source of every code cell, without its YAML options block."""
+    cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", chapter.read_text(), flags=re.DOTALL)
+    return [re.sub(r"\A---\n.*?\n---\n", "", cell, flags=re.DOTALL) for cell in cells]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapters_never_retype_lrcore_functions(chapter):
+    public = set(lrcore.__all__)
+    for cell in _code_cells(chapter):
+        tree = ast.parse("\n".join(line for line in cell.splitlines() if not line.startswith("%")))
+        defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+        assert not defined & public, f"{chapter.name} re-types {defined & public}: literalinclude lrcore instead"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_literalincludes_name_real_objects(chapter):
+    text = chapter.read_text()
+    for path, obj in re.findall(r"```\{literalinclude\} ([^\n]+)\n:pyobject: ([\w.]+)", text):
+        source = (chapter.parent / path.strip()).resolve()
+        assert source.is_relative_to(ROOT / "lrcore"), f"{chapter.name} includes {path} from outside lrcore"
+        names = {n.name for n in ast.walk(ast.parse(source.read_text())) if hasattr(n, "name")}
+        assert obj in names, f"{chapter.name}: {obj} is not defined in {path}"
