@@ -25,7 +25,7 @@ unit: $(INSTALLED)
 
 nbval: $(INSTALLED)
 	$(BIN)/python -m pytest -p tests.nbval_glue --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-p no:cacheprovider _build/jupyter_execute
+		_build/jupyter_execute
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_lrcore.py

@@ -8,7 +8,7 @@ what was expected and shows what came, so that a learner can fix the call withou
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
 from torch import Tensor
@@ -124,10 +124,19 @@ def check_non_negative_number(name: str, value: object) -> float:
     return value
 
 
+def check_threshold(value: object) -> float:
+    """Require a probability threshold strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"threshold must be a real number, got {type(value).__name__}")
+    if not 0 < value < 1:
+        raise ValueError(f"threshold must be a number in (0, 1), got {value!r}")
+    return float(value)
+
+
 def check_count(name: str, value: object, *, minimum: int = 0) -> int:
     """Require an integer >= ``minimum`` (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return int(value)

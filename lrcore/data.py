@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 import torch
@@ -73,7 +75,9 @@ def train_val_test_split(
         Parts of the same type as the inputs.
     """
     for name, value in (("val_size", val_size), ("test_size", test_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        if not 0 < value < 1:
             raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
     if val_size + test_size >= 1:
         raise ValueError(f"val_size + test_size must be < 1 to leave training data, got {val_size + test_size}")

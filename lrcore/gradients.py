@@ -64,9 +64,10 @@ def compute_gradients(x: Tensor, y_pred: Tensor, y_true: Tensor) -> tuple[Tensor
 def dJi_dS(y_pred: Tensor, y_true: Tensor) -> Tensor:
     """Derivative of each sample's loss with respect to its prediction.
 
-    ``dJ_i/ds_i = -y_i / s_i + (1 - y_i) / (1 - s_i)``. It is infinite where the
-    prediction is sure and wrong (``s = 0`` for ``y = 1``); the product with ``ds/dz``
-    is not, which is one reason to simplify before computing.
+    ``dJ_i/ds_i = -y_i / s_i + (1 - y_i) / (1 - s_i)``, that is ``-1 / s_i`` for a
+    malignant sample and ``1 / (1 - s_i)`` for a benign one. It is infinite where the
+    prediction is sure and wrong (``s = 0`` for ``y = 1``), where the product with
+    ``ds/dz`` is not: one reason to simplify before computing.
 
     Parameters
     ----------
@@ -81,7 +82,9 @@ def dJi_dS(y_pred: Tensor, y_true: Tensor) -> Tensor:
     check_labels("y_true", y_true)
     check_same_rows("y_pred", y_pred, "y_true", y_true)
     check_same_dtype("y_pred", y_pred, "y_true", y_true)
-    return -y_true / y_pred + (1 - y_true) / (1 - y_pred)
+    # Only the term whose label weight is 1 is kept: written as the sum of both, a sure and
+    # right prediction (s = 1 for y = 1) would compute 0 / 0 = nan in the other term.
+    return torch.where(y_true == 1, -1 / y_pred, 1 / (1 - y_pred))
 
 
 def dS_dZ(y_pred: Tensor) -> Tensor:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from lrcore._validation import check_count, check_labels, check_matrix, check_same_dtype, check_same_rows
@@ -13,6 +14,8 @@ def _check_range(name: str, value: object) -> tuple[float, float]:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
     low, high = (float(v) for v in value)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"{name} must have finite ends, got {value!r}")
     if not low < high:
         raise ValueError(f"{name} must satisfy low < high, got {value!r}")
     return low, high
@@ -60,12 +63,20 @@ def loss_landscape(
     ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
     bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
     xs = x.reshape(-1)
-    # F.softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
-    # what a contour plot can show, and it keeps the grid to one fused kernel.
-    # Rows of w at a time keep the (rows, num, n) block of logits around 64 MB.
-    rows = max(1, 2**24 // (num * xs.numel()))
-    softplus_mean = torch.cat(
-        [F.softplus(w_block[:, None, None] * xs + bs[None, :, None]).mean(dim=-1) for w_block in ws.split(rows)]
-    )
+    softplus_mean = torch.empty(num, num, dtype=x.dtype, device=x.device)
+    # A few rows of w at a time through one reused (rows, num, n) buffer of about 4 MB: large
+    # enough that each call does real work, small enough to stay in cache and to spare the
+    # allocator hundreds of MB of fresh pages per call.
+    rows = max(1, 2**20 // (num * xs.numel()))
+    buffer = torch.empty(rows, num, xs.numel(), dtype=x.dtype, device=x.device)
+    for start in range(0, num, rows):
+        w_block = ws[start : start + rows]
+        z = buffer[: w_block.shape[0]]
+        torch.add(bs[None, :, None], w_block[:, None, None] * xs, out=z)
+        # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
+        # what a contour plot shows, and it keeps the inner loop to one fused kernel, written in
+        # place (F.softplus has no out= argument, and a new block per call costs page faults).
+        torch.ops.aten.softplus.out(z, 1, 20, out=z)
+        torch.mean(z, dim=-1, out=softplus_mean[start : start + w_block.shape[0]])
     linear_part = ws[:, None] * (y * x).mean() + bs[None, :] * y.mean()
     return softplus_mean - linear_part, ws, bs

@@ -22,8 +22,8 @@ def binary_cross_entropy(y_pred: Tensor, y_true: Tensor) -> Tensor:
     A term whose label weight is zero counts as zero (``0 log 0 = 0``), so a sure and
     right prediction costs nothing. A sure and wrong one (``y_pred = 0`` for a positive)
     costs ``inf``: that is the formula's true value. In float32 the sigmoid reaches exactly
-    0 or 1 once ``|z|`` passes about 17 to 104; use :func:`binary_cross_entropy_with_logits`
-    when you have the logits.
+    1 from ``z`` of about 16.6 and exactly 0 below about -88.7; use
+    :func:`binary_cross_entropy_with_logits` when you have the logits.
 
     Parameters
     ----------

@@ -12,7 +12,15 @@ import warnings
 import torch
 from torch import Tensor
 
-from lrcore._validation import check_labels, check_matrix, check_same_rows, check_tensor
+from lrcore._validation import (
+    check_finite,
+    check_labels,
+    check_matrix,
+    check_same_dtype,
+    check_same_rows,
+    check_tensor,
+    check_threshold,
+)
 
 
 class UndefinedMetricWarning(UserWarning):
@@ -181,28 +189,32 @@ def metrics_along_trajectory(
     check_same_rows("x", x, "y_true", y_true)
     weights = check_tensor("weights", weights)
     biases = check_tensor("biases", biases)
+    check_finite("weights", weights)
+    check_finite("biases", biases)
+    check_same_dtype("x", x, "weights", weights)
+    check_same_dtype("x", x, "biases", biases)
     d = x.shape[1]
     if weights.ndim != 3 or weights.shape[1:] != (d, 1):
         raise ValueError(f"weights must have shape (k, {d}, 1), got shape {tuple(weights.shape)}")
     if tuple(biases.shape) != (weights.shape[0], 1, 1):
         raise ValueError(f"biases must have shape ({weights.shape[0]}, 1, 1), got shape {tuple(biases.shape)}")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
-        raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
+    check_threshold(threshold)
     # (n, D) @ (D, k) + (1, k): the logits of every step at once; compare probabilities, as
     # lrcore.predict does, so that both agree at the threshold itself.
     logits = x @ weights[:, :, 0].T + biases[:, 0, 0]
     predicted = torch.sigmoid(logits) >= threshold
     positive = y_true.bool()
-    tp = (predicted & positive).sum(dim=0)
-    fp = (predicted & ~positive).sum(dim=0)
-    fn = (~predicted & positive).sum(dim=0)
-    tn = (~predicted & ~positive).sum(dim=0)
+    # Counts in x's dtype before dividing: integer / integer would give float32 ratios.
+    tp = (predicted & positive).sum(dim=0).to(x.dtype)
+    fp = (predicted & ~positive).sum(dim=0).to(x.dtype)
+    fn = (~predicted & positive).sum(dim=0).to(x.dtype)
+    tn = (~predicted & ~positive).sum(dim=0).to(x.dtype)
 
     def ratio(numerator: Tensor, denominator: Tensor) -> Tensor:
-        return torch.where(denominator > 0, numerator / denominator.clamp_min(1), 0.0).to(x.dtype)
+        return torch.where(denominator > 0, numerator / denominator.clamp_min(1), 0.0)
 
     return {
-        "accuracy": ((tp + tn) / x.shape[0]).to(x.dtype),
+        "accuracy": (tp + tn) / x.shape[0],
         "precision": ratio(tp, tp + fp),
         "recall": ratio(tp, tp + fn),
         "f1": ratio(2 * tp, 2 * tp + fp + fn),

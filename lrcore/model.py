@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lrcore._validation import check_finite, check_matrix, check_params, check_tensor
+from lrcore._validation import check_finite, check_matrix, check_params, check_tensor, check_threshold
 
 
 def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
@@ -36,8 +36,9 @@ def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
 def sigmoid(z: Tensor) -> Tensor:
     """The logistic function ``1 / (1 + exp(-z))``, elementwise.
 
-    ``torch.sigmoid`` never overflows: for very negative ``z`` it returns a tiny number (or
-    exactly 0 in float32 below about -104) instead of evaluating ``exp(-z) = inf`` first.
+    ``torch.sigmoid`` never raises or warns, for any finite input. In float32 it rounds to
+    exactly 1 from ``z`` of about 16.6 (``ln 2**24``) and to exactly 0 below about -88.7
+    (``-ln`` of the largest float32), which is why losses are better computed from ``z``.
 
     Parameters
     ----------
@@ -91,6 +92,5 @@ def predict(x: Tensor, w: Tensor, b: Tensor, threshold: float = 0.5) -> Tensor:
     Tensor of shape (n, 1)
         0.0 or 1.0, of ``x``'s dtype.
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
-        raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
+    check_threshold(threshold)
     return (logistic_regression(x, w, b) >= threshold).to(x.dtype)

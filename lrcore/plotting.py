@@ -6,6 +6,7 @@ on the light and the dark theme alike (the book saves figures on a white backgro
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -100,8 +101,8 @@ def plot_loss_curves(history: History, ax: Axes | None = None, log_x: bool = Fal
 def plot_metric_curves(curves: Mapping[str, Sequence[float]], ax: Axes | None = None) -> Axes:
     """One line per metric (name -> value at every step)."""
     ax = _axes(ax)
-    styles = ["-", "--", ":", "-."]
-    for (name, values), color, style in zip(curves.items(), COLORS.values(), styles * 2, strict=False):
+    styles = itertools.cycle(["-", "--", ":", "-."])
+    for (name, values), color, style in zip(curves.items(), itertools.cycle(COLORS.values()), styles):
         ax.plot(np.arange(len(values)), _numpy(values), color=color, ls=style, lw=2.5, label=name)
     ax.set(xlabel="step", ylabel="value on the validation split", ylim=(-0.02, 1.02))
     ax.legend(loc="lower right")

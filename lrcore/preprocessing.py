@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lrcore._validation import check_matrix
+from lrcore._validation import check_matrix, check_same_dtype
 
 
 def fit_standardizer(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -62,6 +62,7 @@ def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
         stat = check_matrix(name, stat)
         if tuple(stat.shape) != (1, d):
             raise ValueError(f"{name} must have shape (1, {d}) to match x, got shape {tuple(stat.shape)}")
+        check_same_dtype("x", x, name, stat)
     if not bool((std > 0).all()):
         raise ValueError("std must be strictly positive, got a zero or negative entry")
     return (x - mean) / std

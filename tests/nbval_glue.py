@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
-from nbval.plugin import IPyNbCell
+from nbval.plugin import IPyNbCell, coalesce_streams
 
 GLUE_PREFIX = "application/papermill.record/"
 _original_compare = IPyNbCell.compare_outputs
@@ -47,7 +47,9 @@ def _compare_with_glue(self: IPyNbCell, test, ref, skip_compare=None) -> bool:
             failures.append(f"glued value {key!r} = {got} is new: the build did not record it")
         elif got != self.sanitize(recorded[key]):
             failures.append(f"glued value {key!r} changed: the build recorded {recorded[key]}, the re-run gave {got}")
-    same = _original_compare(self, visible, ref, skip_compare)
+    # The build merged the stdout pieces that hidden glue outputs separated (nb_merge_streams),
+    # so merge them again once the glue outputs are gone.
+    same = _original_compare(self, coalesce_streams(visible), ref, skip_compare)
     if failures:
         self.comparison_traceback = [*getattr(self, "comparison_traceback", []), *failures]
     return same and not failures

@@ -1,0 +1,537 @@
+"""Speed of lrcore against the plain code it replaces, on the book's data.
+
+Run ``python benchmarks/bench_lrcore.py`` (``--quick`` for a smoke test with fewer repeats).
+
+The machine this runs on is shared and noisy, so an absolute time means little: every
+figure but one is the RATIO of two timings taken back to back in the same process. Each
+benchmark runs its candidate (lrcore) and its baseline interleaved, round after round
+(candidate, baseline, candidate, ...), and keeps the best of k runs of each
+(``time.perf_counter``, garbage collector off while timing, as ``timeit`` does). The ratio
+is ``best lrcore time / best baseline time``; the spread of the per-round ratios is printed
+below the table as a measure of the noise.
+
+Before anything is timed, each baseline is run once and checked against lrcore's result
+(max abs difference within a tolerance), so that both sides compute the same thing. That
+run is also the warm-up.
+
+This is a report, not a test: the exit code is 0 when a goal is missed. It is 1 only when a
+baseline does not agree with lrcore, because then the timing comparison means nothing.
+
+Threads: the fit rows run with one torch thread on both sides (see ``FIT_THREADS``), the
+landscape rows with torch's default; ``--threads N`` sets every row.
+
+To add a benchmark, append a :class:`Benchmark` to the list built in :func:`benchmarks`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+import lrcore
+
+LEARNING_RATE = 1e-3
+FIT_STEPS = 10_000
+GRID_RANGE = (-10.0, 5.0)  # w_range and b_range of the landscapes (loss_landscape's defaults)
+# A 341 x 10 problem is one core's work, and numpy runs it on one core. With torch's default
+# of one thread per core, small ops that enter a parallel region (the backward of
+# F.binary_cross_entropy_with_logits is one) wait for the other core: on a shared VM that costs
+# milliseconds per op and made the autograd baseline tens of times slower. One thread makes the fit
+# rows a like-for-like single-core comparison, with each side at its fastest.
+FIT_THREADS = 1
+
+
+# --------------------------------------------------------------------------------------
+# The problem: the book's data, as the lab prepares it
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Standardized training split (float32) and the initial parameters, in torch and numpy."""
+
+    x: Tensor  # (341, 10)
+    y: Tensor  # (341, 1)
+    w0: Tensor  # (10, 1)
+    b0: Tensor  # (1, 1)
+    x_np: np.ndarray
+    y_np: np.ndarray
+    w0_np: np.ndarray
+    b0_np: np.ndarray
+
+    @property
+    def x1(self) -> Tensor:
+        """The first standardized feature, shape (341, 1): the landscapes' input."""
+        return self.x[:, :1].contiguous()
+
+
+def load_problem() -> Problem:
+    X, y = lrcore.load_breast_cancer_means()
+    X_train, _, _, y_train, _, _ = lrcore.train_val_test_split(X, y)
+    x, y_t = lrcore.to_tensors(X_train, y_train, dtype=torch.float32)
+    mean, std = lrcore.fit_standardizer(x)
+    x = lrcore.standardize(x, mean, std)
+    torch.manual_seed(0)
+    w0 = torch.randn(10, 1)
+    b0 = torch.zeros(1, 1)
+    return Problem(
+        x=x,
+        y=y_t,
+        w0=w0,
+        b0=b0,
+        x_np=x.numpy().copy(),
+        y_np=y_t.numpy().copy(),
+        w0_np=w0.numpy().copy(),
+        b0_np=b0.numpy().copy(),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Baselines: the code a reader would write without lrcore
+# --------------------------------------------------------------------------------------
+
+
+def numpy_fit(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, b: np.ndarray, learning_rate: float, num_steps: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradient descent in plain numpy: predict, textbook BCE, closed-form gradient, update."""
+    n = x.shape[0]
+    losses = np.empty(num_steps, dtype=x.dtype)
+    for k in range(num_steps):
+        z = x @ w + b
+        s = 1 / (1 + np.exp(-z))
+        losses[k] = -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s))
+        residual = s - y
+        w = w - learning_rate * (x.T @ residual) / n
+        b = b - learning_rate * residual.mean(keepdims=True)
+    return w, b, losses
+
+
+def autograd_fit(
+    x: Tensor, y: Tensor, w: Tensor, b: Tensor, learning_rate: float, num_steps: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Gradient descent the usual PyTorch way: autograd and ``torch.optim.SGD``."""
+    w = w.clone().requires_grad_(True)
+    b = b.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([w, b], lr=learning_rate)
+    losses = []
+    for _ in range(num_steps):
+        loss = F.binary_cross_entropy_with_logits(x @ w + b, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return w.detach(), b.detach(), torch.tensor(losses)
+
+
+def _inline_bce(z: Tensor, y: Tensor) -> Tensor:
+    # The BCE from logits written out, as loss_landscape itself evaluates it: softplus(z) - y z.
+    return (F.softplus(z) - y * z).mean()
+
+
+LOOP_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "inline": _inline_bce,
+    "lrcore": lrcore.binary_cross_entropy_with_logits,  # validates its inputs on every call
+}
+
+
+def loop_landscape(
+    x1: Tensor, y: Tensor, ws: Tensor, bs: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]
+) -> Tensor:
+    """The lab's double loop: one loss evaluation per grid point."""
+    J = torch.zeros(len(ws), len(bs), dtype=x1.dtype)
+    for i, w in enumerate(ws):
+        for j, b in enumerate(bs):
+            J[i, j] = loss_fn(w * x1 + b, y)
+    return J
+
+
+# --------------------------------------------------------------------------------------
+# The harness
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    """``measured <op> value``; for "ratio" the measure is lrcore time / baseline time."""
+
+    value: float
+    op: str = "<="  # "<=" or ">="
+    unit: str = "ratio"  # "ratio" (needs a baseline) or "s" (absolute lrcore time)
+
+    def met(self, measured: float) -> bool:
+        return measured <= self.value if self.op == "<=" else measured >= self.value
+
+    def describe(self) -> str:
+        if self.unit == "s":
+            return f"{self.op} {self.value:g} s (absolute)"
+        text = f"{self.op} {self.value:.3g}x"
+        if self.op == "<=" and self.value < 1:
+            text += f" (>= {1 / self.value:g}x faster)"
+        return text
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str
+    max_abs_diff: float
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return math.isfinite(self.max_abs_diff) and self.max_abs_diff <= self.tolerance
+
+
+@dataclass
+class Benchmark:
+    """One row of the table.
+
+    ``candidate`` and ``baseline`` take no argument and return their result; ``check``
+    compares those results (from the warm-up run) and returns the differences it measured.
+    ``repeats`` is the number of timed candidate runs, ``baseline_repeats`` the number of
+    rounds: each round times the baseline once and the candidate ``repeats / rounds`` times,
+    half before and half after it. ``threads``, if set, is the torch thread count for both
+    sides of this row (``--threads`` overrides it).
+    """
+
+    name: str
+    candidate: Callable[[], Any]
+    goal: Goal
+    baseline: Callable[[], Any] | None = None
+    baseline_name: str = ""
+    check: Callable[[Any, Any], list[Check]] | None = None
+    repeats: int = 5
+    baseline_repeats: int = 5
+    threads: int | None = None
+
+
+@dataclass
+class Result:
+    benchmark: Benchmark
+    candidate_times: list[float] = field(default_factory=list)
+    baseline_times: list[float] = field(default_factory=list)
+    paired_ratios: list[float] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    threads: int = 0
+
+    @property
+    def candidate_best(self) -> float:
+        return min(self.candidate_times)
+
+    @property
+    def baseline_best(self) -> float | None:
+        return min(self.baseline_times) if self.baseline_times else None
+
+    @property
+    def measured(self) -> float:
+        if self.benchmark.goal.unit == "s":
+            return self.candidate_best
+        return self.candidate_best / self.baseline_best
+
+    @property
+    def valid(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(bench: Benchmark, quick: bool) -> Result:
+    default_threads = torch.get_num_threads()
+    if bench.threads is not None:
+        torch.set_num_threads(bench.threads)
+    try:
+        return _run(bench, quick)
+    finally:
+        torch.set_num_threads(default_threads)
+
+
+def _run(bench: Benchmark, quick: bool) -> Result:
+    result = Result(bench)
+    result.threads = torch.get_num_threads()
+    # Warm-up, and the check that both sides compute the same thing.
+    candidate_out = bench.candidate()
+    baseline_out = bench.baseline() if bench.baseline is not None else None
+    if bench.check is not None:
+        result.checks = bench.check(candidate_out, baseline_out)
+    del candidate_out, baseline_out
+
+    repeats = 2 if quick else bench.repeats
+    rounds = repeats if bench.baseline is None else (1 if quick else bench.baseline_repeats)
+    per_round = max(1, math.ceil(repeats / rounds))
+    gc_was_enabled = gc.isenabled()
+    try:
+        for r in range(rounds):
+            gc.collect()
+            gc.disable()
+            if bench.baseline is None:
+                result.candidate_times.append(_timed(bench.candidate))
+                continue
+            before = (per_round + (r % 2 == 0)) // 2  # alternate who goes first
+            times = [_timed(bench.candidate) for _ in range(before)]
+            baseline_time = _timed(bench.baseline)
+            times += [_timed(bench.candidate) for _ in range(per_round - before)]
+            result.candidate_times += times
+            result.baseline_times.append(baseline_time)
+            result.paired_ratios.append(min(times) / baseline_time)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# The benchmarks
+# --------------------------------------------------------------------------------------
+
+
+def _max_abs(a: Any, b: Any) -> float:
+    a = torch.as_tensor(np.asarray(a, dtype=np.float64))
+    b = torch.as_tensor(np.asarray(b, dtype=np.float64))
+    if a.shape != b.shape:
+        return math.inf
+    return float((a - b).abs().max())
+
+
+def _check_fit(history: lrcore.History, baseline: tuple[Any, Any, Any]) -> list[Check]:
+    w, b, losses = baseline
+    return [
+        Check("final w, b", max(_max_abs(history.w, w), _max_abs(history.b, b)), 1e-4),
+        Check(f"train loss at all {FIT_STEPS} steps", _max_abs(history.train_loss, losses), 1e-5),
+    ]
+
+
+def _check_numpy_fit(history: lrcore.History, baseline: tuple[np.ndarray, ...]) -> list[Check]:
+    # Not a difference but a yes/no, reported as 0 (all float32) or 1: float64 would be slower.
+    dtypes = sorted({str(a.dtype) for a in baseline})
+    is_float32 = Check(f"numpy results are float32 ({dtypes})", float(dtypes != ["float32"]), 0)
+    return [*_check_fit(history, baseline), is_float32]
+
+
+def benchmarks(p: Problem, loop_loss: str) -> list[Benchmark]:
+    x1, y = p.x1, p.y
+    loss_fn = LOOP_LOSSES[loop_loss]
+
+    def lrcore_fit() -> lrcore.History:
+        return lrcore.fit(p.x, p.y, p.w0, p.b0, LEARNING_RATE, FIT_STEPS)
+
+    def landscape(num: int) -> Callable[[], tuple[Tensor, Tensor, Tensor]]:
+        return lambda: lrcore.loss_landscape(x1, y, GRID_RANGE, GRID_RANGE, num=num)
+
+    def lab_loop_100() -> Tensor:
+        ws = torch.linspace(*GRID_RANGE, 100)
+        bs = torch.linspace(*GRID_RANGE, 100)
+        return loop_landscape(x1, y, ws, bs, loss_fn)
+
+    def check_grid(out: tuple[Tensor, Tensor, Tensor], J_loop: Tensor) -> list[Check]:
+        return [Check("J, lrcore vs loop, 100 x 100", _max_abs(out[0], J_loop), 1e-4)]
+
+    def check_grid_500(out: tuple[Tensor, Tensor, Tensor], _: None) -> list[Check]:
+        J, ws, bs = out
+        idx = torch.arange(0, len(ws), 50)  # a 10 x 10 subgrid, recomputed point by point
+        J_loop = loop_landscape(x1, y, ws[idx], bs[idx], _inline_bce)
+        return [Check("J on a 10 x 10 subgrid vs the loop", _max_abs(J[idx][:, idx], J_loop), 1e-4)]
+
+    return [
+        Benchmark(
+            name=f"fit, {FIT_STEPS} steps, vs numpy loop",
+            candidate=lrcore_fit,
+            baseline=lambda: numpy_fit(p.x_np, p.y_np, p.w0_np, p.b0_np, LEARNING_RATE, FIT_STEPS),
+            baseline_name="numpy closed-form loop, float32",
+            check=_check_numpy_fit,
+            goal=Goal(0.5, "<="),
+            repeats=6,
+            baseline_repeats=6,
+            threads=FIT_THREADS,
+        ),
+        Benchmark(
+            name=f"fit, {FIT_STEPS} steps, vs autograd + SGD",
+            candidate=lrcore_fit,
+            baseline=lambda: autograd_fit(p.x, p.y, p.w0, p.b0, LEARNING_RATE, FIT_STEPS),
+            baseline_name="autograd + torch.optim.SGD, loss.item() each step",
+            check=_check_fit,
+            goal=Goal(0.1, "<="),
+            repeats=4,
+            baseline_repeats=2,  # 3 runs of several seconds each, counting the check
+            threads=FIT_THREADS,
+        ),
+        Benchmark(
+            name="loss_landscape 100 x 100 vs double loop",
+            candidate=landscape(100),
+            baseline=lab_loop_100,
+            baseline_name=f"Python double loop, {loop_loss} BCE",
+            check=check_grid,
+            goal=Goal(1 / 15, "<="),
+            repeats=10,
+            baseline_repeats=5,
+        ),
+        Benchmark(
+            name="loss_landscape 500 x 500",
+            candidate=landscape(500),
+            check=check_grid_500,
+            goal=Goal(0.5, "<=", unit="s"),
+            repeats=5,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (imports included), on Linux; else None."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def header(quick: bool) -> str:
+    return (
+        f"machine: {platform.platform()} | {_cpu_model()} | {os.cpu_count()} CPUs | "
+        f"Python {platform.python_version()} | torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads) | numpy {np.__version__} | "
+        f"mode: {'quick' if quick else 'full'}"
+    )
+
+
+def _ratio_text(r: float) -> str:
+    return f"{r:.3f} ({1 / r:.1f}x faster)" if r <= 1 else f"{r:.3f} ({r:.1f}x slower)"
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| benchmark | lrcore (s) | baseline (s) | ratio | goal | met? |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    for res in results:
+        goal = res.benchmark.goal
+        base = res.baseline_best
+        if not res.valid:
+            met = "INVALID (check failed)"
+        else:
+            met = "yes" if goal.met(res.measured) else "**NO**"
+        threads = f"{res.threads} torch thread{'s' if res.threads > 1 else ''}"
+        lines.append(
+            f"| {res.benchmark.name} ({threads}) | {res.candidate_best:.4f} | "
+            f"{'-' if base is None else f'{base:.4f}'} | "
+            f"{'- (absolute time)' if goal.unit == 's' else _ratio_text(res.measured)} | "
+            f"{goal.describe()} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def notes(results: list[Result]) -> str:
+    lines = []
+    for res in results:
+        b = res.benchmark
+        timing = f"best of {len(res.candidate_times)} lrcore runs"
+        if b.baseline is not None:
+            timing += f" and {len(res.baseline_times)} baseline runs ({b.baseline_name})"
+        lines.append(f"- {b.name}: {timing}.")
+        for c in res.checks:
+            lines.append(
+                f"    check {c.what}: max abs diff {c.max_abs_diff:.3g} "
+                f"(tolerance {c.tolerance:g}) {'ok' if c.ok else 'FAILED'}"
+            )
+        if res.paired_ratios:
+            pr = res.paired_ratios
+            lines.append(
+                f"    per-round ratios (noise): min {min(pr):.3f}, median {statistics.median(pr):.3f}, "
+                f"max {max(pr):.3f}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats: a smoke test, not a measurement")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help=f"torch threads for every row (default: {FIT_THREADS} for the fit rows, torch's default for the others)",
+    )
+    parser.add_argument(
+        "--loop-loss",
+        choices=sorted(LOOP_LOSSES),
+        default="inline",
+        help="loss in the landscape loop baseline: the inline formula (default, the faster "
+        "and stricter baseline) or lrcore.binary_cross_entropy_with_logits",
+    )
+    parser.add_argument("--only", default=None, help="run only the benchmarks whose name contains this")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+
+    start = time.perf_counter()
+    print(header(args.quick), flush=True)
+    problem = load_problem()
+    print(
+        f"data: train {tuple(problem.x.shape)} {problem.x.dtype}, lr {LEARNING_RATE:g}; "
+        f"500 x 500 landscape = {500 * 500 * problem.x.shape[0]:,} loss terms",
+        flush=True,
+    )
+    selected = [b for b in benchmarks(problem, args.loop_loss) if args.only is None or args.only in b.name]
+    for bench in selected:
+        if args.threads is not None:
+            bench.threads = args.threads
+    results = []
+    for bench in selected:
+        t0 = time.perf_counter()
+        print(f"running: {bench.name} ...", end=" ", flush=True)
+        results.append(run(bench, args.quick))
+        print(f"{time.perf_counter() - t0:.1f} s", flush=True)
+
+    print()
+    print(table(results))
+    print()
+    print(notes(results))
+    print()
+    missed = [r.benchmark.name for r in results if r.valid and not r.benchmark.goal.met(r.measured)]
+    invalid = [r.benchmark.name for r in results if not r.valid]
+    print(f"goals missed: {', '.join(missed) if missed else 'none'}")
+    if invalid:
+        print(f"CHECK FAILED (timings not comparable): {', '.join(invalid)}")
+    age = _process_age()
+    since_start = f"{age:.1f} s in all, with imports; " if age is not None else ""
+    print(f"total runtime: {since_start}{time.perf_counter() - start:.1f} s from the data loading on")
+    return 1 if invalid else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

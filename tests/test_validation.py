@@ -1,0 +1,963 @@
+"""Bad input for every public function: the exception type and the message are pinned.
+
+Every case starts from valid arguments and breaks exactly one thing, so the error must name
+that argument. ``re.escape`` keeps the expected messages readable.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from re import escape
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import lrcore
+
+N, D = 5, 3
+F32, F64 = torch.float32, torch.float64
+
+
+def X(dtype=F32):
+    return torch.arange(N * D, dtype=dtype).reshape(N, D) / 10
+
+
+def Y(dtype=F32):
+    return torch.tensor([[0.0], [1.0], [1.0], [0.0], [1.0]], dtype=dtype)
+
+
+def S(dtype=F32):
+    return torch.tensor([[0.1], [0.9], [0.5], [0.0], [1.0]], dtype=dtype)
+
+
+def W(dtype=F32):
+    return torch.ones(D, 1, dtype=dtype)
+
+
+def B(dtype=F32):
+    return torch.zeros(1, 1, dtype=dtype)
+
+
+def with_value(t: torch.Tensor, value: float, index=(0, 0)) -> torch.Tensor:
+    t = t.clone()
+    t[index] = value
+    return t
+
+
+# Messages shared by many functions.
+NOT_TENSOR = "{name} must be a torch.Tensor, got {type}"
+NOT_FLOAT = (
+    "{name} must have a floating dtype (torch.float32 or torch.float64), got {dtype}; convert it with {name}.float()"
+)
+NOT_FINITE = "{name} must contain only finite values, got NaN or inf"
+EMPTY = "{name} must not be empty, got shape {shape}"
+COLUMN_1D = "{name} must be 2-D with shape (n, 1), got shape (5,); reshape it with {name}.reshape(-1, 1)"
+NOT_COLUMN = "{name} must have shape (n, 1), got shape {shape}"
+MATRIX_ND = "{name} must be 2-D with shape (n, D), got shape {shape}"
+ROWS = "{a} and {b} must have the same number of rows (samples), got {na} and {nb}"
+DTYPES = "{a} and {b} must have the same dtype, got {da} and {db}"
+LABELS = "{name} must contain only 0 and 1, got {bad}"
+PROBS = "{name} must contain probabilities in [0, 1], got {bad}"
+
+
+def case(fn, exc, message, id, *, full=True):
+    """A pytest.param: calling ``fn()`` raises ``exc`` whose message matches ``message``."""
+    pattern = "^" + escape(message) + "$" if full else escape(message)
+    return pytest.param(fn, exc, pattern, id=id)
+
+
+# ---------------------------------------------------------------------------- matrix x
+
+
+def matrix_cases(prefix, call, name="x"):
+    """Cases for an (n, D) floating argument; ``call(x)`` runs the function with that x."""
+    return [
+        case(
+            lambda: call(X().numpy()),
+            TypeError,
+            NOT_TENSOR.format(name=name, type="ndarray"),
+            f"{prefix}-{name}-ndarray",
+        ),
+        case(lambda: call(X().tolist()), TypeError, NOT_TENSOR.format(name=name, type="list"), f"{prefix}-{name}-list"),
+        case(
+            lambda: call(X().long()),
+            TypeError,
+            NOT_FLOAT.format(name=name, dtype="torch.int64"),
+            f"{prefix}-{name}-int64",
+        ),
+        case(
+            lambda: call(X().bool()),
+            TypeError,
+            NOT_FLOAT.format(name=name, dtype="torch.bool"),
+            f"{prefix}-{name}-bool",
+        ),
+        case(
+            lambda: call(torch.empty(0, D)),
+            ValueError,
+            EMPTY.format(name=name, shape="(0, 3)"),
+            f"{prefix}-{name}-empty",
+        ),
+        case(
+            lambda: call(torch.empty(N, 0)),
+            ValueError,
+            EMPTY.format(name=name, shape="(5, 0)"),
+            f"{prefix}-{name}-no-features",
+        ),
+        case(lambda: call(X()[:, 0]), ValueError, MATRIX_ND.format(name=name, shape="(5,)"), f"{prefix}-{name}-1d"),
+        case(
+            lambda: call(X()[None]), ValueError, MATRIX_ND.format(name=name, shape="(1, 5, 3)"), f"{prefix}-{name}-3d"
+        ),
+        case(
+            lambda: call(torch.tensor(1.0)), ValueError, MATRIX_ND.format(name=name, shape="()"), f"{prefix}-{name}-0d"
+        ),
+        case(lambda: call(with_value(X(), math.nan)), ValueError, NOT_FINITE.format(name=name), f"{prefix}-{name}-nan"),
+        case(lambda: call(with_value(X(), math.inf)), ValueError, NOT_FINITE.format(name=name), f"{prefix}-{name}-inf"),
+        case(
+            lambda: call(with_value(X(), -math.inf)), ValueError, NOT_FINITE.format(name=name), f"{prefix}-{name}--inf"
+        ),
+    ]
+
+
+def column_cases(prefix, call, name, valid):
+    """Cases for an (n, 1) floating argument; ``valid()`` builds a good value."""
+    return [
+        case(
+            lambda: call(valid().numpy()),
+            TypeError,
+            NOT_TENSOR.format(name=name, type="ndarray"),
+            f"{prefix}-{name}-ndarray",
+        ),
+        case(lambda: call(0.5), TypeError, NOT_TENSOR.format(name=name, type="float"), f"{prefix}-{name}-float"),
+        case(
+            lambda: call(valid().long()),
+            TypeError,
+            NOT_FLOAT.format(name=name, dtype="torch.int64"),
+            f"{prefix}-{name}-int64",
+        ),
+        case(lambda: call(valid().reshape(-1)), ValueError, COLUMN_1D.format(name=name), f"{prefix}-{name}-(n,)-trap"),
+        case(
+            lambda: call(valid().reshape(1, -1)),
+            ValueError,
+            NOT_COLUMN.format(name=name, shape="(1, 5)"),
+            f"{prefix}-{name}-row",
+        ),
+        case(
+            lambda: call(valid().repeat(1, 2)),
+            ValueError,
+            NOT_COLUMN.format(name=name, shape="(5, 2)"),
+            f"{prefix}-{name}-(n,2)",
+        ),
+        case(
+            lambda: call(valid()[None]),
+            ValueError,
+            f"{name} must be 2-D with shape (n, 1), got shape (1, 5, 1)",
+            f"{prefix}-{name}-3d",
+        ),
+        case(
+            lambda: call(torch.empty(0, 1)),
+            ValueError,
+            EMPTY.format(name=name, shape="(0, 1)"),
+            f"{prefix}-{name}-empty",
+        ),
+        case(
+            lambda: call(with_value(valid(), math.nan)),
+            ValueError,
+            NOT_FINITE.format(name=name),
+            f"{prefix}-{name}-nan",
+        ),
+        case(
+            lambda: call(with_value(valid(), math.inf)),
+            ValueError,
+            NOT_FINITE.format(name=name),
+            f"{prefix}-{name}-inf",
+        ),
+    ]
+
+
+def label_cases(prefix, call, name="y"):
+    return [
+        *column_cases(prefix, call, name, Y),
+        case(lambda: call(with_value(Y(), 0.5)), ValueError, LABELS.format(name=name, bad=0.5), f"{prefix}-{name}-0.5"),
+        case(lambda: call(with_value(Y(), 2.0)), ValueError, LABELS.format(name=name, bad=2.0), f"{prefix}-{name}-2"),
+        case(
+            lambda: call(with_value(Y(), -1.0)), ValueError, LABELS.format(name=name, bad=-1.0), f"{prefix}-{name}--1"
+        ),
+    ]
+
+
+def probability_cases(prefix, call, name="y_pred"):
+    return [
+        *column_cases(prefix, call, name, S),
+        case(lambda: call(with_value(S(), 1.5)), ValueError, PROBS.format(name=name, bad=1.5), f"{prefix}-{name}-1.5"),
+        case(
+            lambda: call(with_value(S(), -0.25)),
+            ValueError,
+            PROBS.format(name=name, bad=-0.25),
+            f"{prefix}-{name}--0.25",
+        ),
+    ]
+
+
+def param_cases(prefix, call):
+    """Cases for w (D, 1) and b (1, 1) that must match x (5, 3); ``call(w, b)``."""
+    return [
+        case(
+            lambda: call(W().numpy(), B()),
+            TypeError,
+            NOT_TENSOR.format(name="w", type="ndarray"),
+            f"{prefix}-w-ndarray",
+        ),
+        case(lambda: call(W(), 0.0), TypeError, NOT_TENSOR.format(name="b", type="float"), f"{prefix}-b-float"),
+        case(
+            lambda: call(W().long(), B()),
+            TypeError,
+            NOT_FLOAT.format(name="w", dtype="torch.int64"),
+            f"{prefix}-w-int64",
+        ),
+        case(
+            lambda: call(W(), B().int()),
+            TypeError,
+            NOT_FLOAT.format(name="b", dtype="torch.int32"),
+            f"{prefix}-b-int32",
+        ),
+        case(
+            lambda: call(W().reshape(-1), B()),
+            ValueError,
+            "w must have shape (3, 1) to match x of shape (5, 3), got shape (3,)",
+            f"{prefix}-w-(D,)-trap",
+        ),
+        case(
+            lambda: call(W().T, B()),
+            ValueError,
+            "w must have shape (3, 1) to match x of shape (5, 3), got shape (1, 3)",
+            f"{prefix}-w-transposed",
+        ),
+        case(
+            lambda: call(torch.ones(4, 1), B()),
+            ValueError,
+            "w must have shape (3, 1) to match x of shape (5, 3), got shape (4, 1)",
+            f"{prefix}-w-wrong-D",
+        ),
+        case(
+            lambda: call(W(), B().reshape(1)),
+            ValueError,
+            "b must have shape (1, 1), got shape (1,)",
+            f"{prefix}-b-(1,)",
+        ),
+        case(
+            lambda: call(W(), B().reshape(())), ValueError, "b must have shape (1, 1), got shape ()", f"{prefix}-b-0d"
+        ),
+        case(
+            lambda: call(W(), torch.zeros(5, 1)),
+            ValueError,
+            "b must have shape (1, 1), got shape (5, 1)",
+            f"{prefix}-b-(n,1)",
+        ),
+        case(
+            lambda: call(torch.empty(0, 1), B()),
+            ValueError,
+            EMPTY.format(name="w", shape="(0, 1)"),
+            f"{prefix}-w-empty",
+        ),
+        case(lambda: call(with_value(W(), math.nan), B()), ValueError, NOT_FINITE.format(name="w"), f"{prefix}-w-nan"),
+        case(lambda: call(W(), with_value(B(), math.inf)), ValueError, NOT_FINITE.format(name="b"), f"{prefix}-b-inf"),
+        case(
+            lambda: call(W(F64), B()),
+            TypeError,
+            DTYPES.format(a="x", b="w", da="torch.float32", db="torch.float64"),
+            f"{prefix}-w-dtype",
+        ),
+        case(
+            lambda: call(W(), B(F64)),
+            TypeError,
+            DTYPES.format(a="x", b="b", da="torch.float32", db="torch.float64"),
+            f"{prefix}-b-dtype",
+        ),
+    ]
+
+
+def learning_rate_cases(prefix, call):
+    return [
+        case(lambda: call(0), ValueError, "learning_rate must be a finite positive number, got 0.0", f"{prefix}-lr-0"),
+        case(
+            lambda: call(0.0), ValueError, "learning_rate must be a finite positive number, got 0.0", f"{prefix}-lr-0.0"
+        ),
+        case(
+            lambda: call(-1), ValueError, "learning_rate must be a finite positive number, got -1.0", f"{prefix}-lr--1"
+        ),
+        case(
+            lambda: call(math.nan),
+            ValueError,
+            "learning_rate must be a finite positive number, got nan",
+            f"{prefix}-lr-nan",
+        ),
+        case(
+            lambda: call(math.inf),
+            ValueError,
+            "learning_rate must be a finite positive number, got inf",
+            f"{prefix}-lr-inf",
+        ),
+        case(lambda: call("0.1"), TypeError, "learning_rate must be a real number, got str", f"{prefix}-lr-str"),
+        case(lambda: call(True), TypeError, "learning_rate must be a real number, got bool", f"{prefix}-lr-True"),
+        case(lambda: call(None), TypeError, "learning_rate must be a real number, got NoneType", f"{prefix}-lr-None"),
+        case(
+            lambda: call(torch.tensor(0.1)),
+            TypeError,
+            "learning_rate must be a real number, got Tensor",
+            f"{prefix}-lr-tensor",
+        ),
+    ]
+
+
+def threshold_cases(prefix, call):
+    return [
+        *[
+            case(
+                lambda v=v: call(v),
+                ValueError,
+                f"threshold must be a number in (0, 1), got {v!r}",
+                f"{prefix}-threshold-{v!r}",
+            )
+            for v in (0, 0.0, 1, 1.0, 1.5, -0.1, math.nan, math.inf)
+        ],
+        *[
+            case(
+                lambda v=v: call(v),
+                TypeError,
+                f"threshold must be a real number, got {type(v).__name__}",
+                f"{prefix}-threshold-{v!r}",
+            )
+            for v in (True, "0.5", None)
+        ],
+    ]
+
+
+# ---------------------------------------------------------------------------- per module
+
+PREPROCESSING = [
+    *matrix_cases("fit_standardizer", lambda x: lrcore.fit_standardizer(x)),
+    *matrix_cases("standardize", lambda x: lrcore.standardize(x, torch.zeros(1, D), torch.ones(1, D))),
+    *matrix_cases("standardize", lambda m: lrcore.standardize(X(), m, torch.ones(1, D)), name="mean"),
+    *matrix_cases("standardize", lambda s: lrcore.standardize(X(), torch.zeros(1, D), s), name="std"),
+    case(
+        lambda: lrcore.standardize(X(), torch.zeros(1, 4), torch.ones(1, D)),
+        ValueError,
+        "mean must have shape (1, 3) to match x, got shape (1, 4)",
+        "standardize-mean-wrong-D",
+    ),
+    case(
+        lambda: lrcore.standardize(X(), torch.zeros(1, D), torch.ones(2, D)),
+        ValueError,
+        "std must have shape (1, 3) to match x, got shape (2, 3)",
+        "standardize-std-two-rows",
+    ),
+    case(
+        lambda: lrcore.standardize(X(), torch.zeros(1, D), torch.tensor([[1.0, 0.0, 1.0]])),
+        ValueError,
+        "std must be strictly positive, got a zero or negative entry",
+        "standardize-std-zero",
+    ),
+    case(
+        lambda: lrcore.standardize(X(), torch.zeros(1, D), torch.tensor([[1.0, -2.0, 1.0]])),
+        ValueError,
+        "std must be strictly positive, got a zero or negative entry",
+        "standardize-std-negative",
+    ),
+    # Every other function taking two tensors rejects mixed dtypes "so that results keep the
+    # input's dtype"; standardize(float32 x, float64 stats) silently returns float64.
+    case(
+        lambda: lrcore.standardize(X(), torch.zeros(1, D, dtype=F64), torch.ones(1, D, dtype=F64)),
+        TypeError,
+        DTYPES.format(a="x", b="mean", da="torch.float32", db="torch.float64"),
+        "standardize-mixed-dtypes",
+    ),
+]
+
+MODEL = [
+    *matrix_cases("linear", lambda x: lrcore.linear(x, W(), B())),
+    *param_cases("linear", lambda w, b: lrcore.linear(X(), w, b)),
+    *matrix_cases("logistic_regression", lambda x: lrcore.logistic_regression(x, W(), B())),
+    *param_cases("logistic_regression", lambda w, b: lrcore.logistic_regression(X(), w, b)),
+    *matrix_cases("predict", lambda x: lrcore.predict(x, W(), B())),
+    *param_cases("predict", lambda w, b: lrcore.predict(X(), w, b)),
+    *threshold_cases("predict", lambda t: lrcore.predict(X(), W(), B(), threshold=t)),
+    case(lambda: lrcore.sigmoid(0.0), TypeError, NOT_TENSOR.format(name="z", type="float"), "sigmoid-float"),
+    case(
+        lambda: lrcore.sigmoid(np.zeros(3)), TypeError, NOT_TENSOR.format(name="z", type="ndarray"), "sigmoid-ndarray"
+    ),
+    case(
+        lambda: lrcore.sigmoid(torch.arange(3)),
+        TypeError,
+        NOT_FLOAT.format(name="z", dtype="torch.int64"),
+        "sigmoid-int",
+    ),
+    case(lambda: lrcore.sigmoid(torch.empty(0)), ValueError, EMPTY.format(name="z", shape="(0,)"), "sigmoid-empty"),
+    case(
+        lambda: lrcore.sigmoid(torch.empty(2, 0)),
+        ValueError,
+        EMPTY.format(name="z", shape="(2, 0)"),
+        "sigmoid-empty-2d",
+    ),
+    case(lambda: lrcore.sigmoid(torch.tensor([0.0, math.nan])), ValueError, NOT_FINITE.format(name="z"), "sigmoid-nan"),
+    case(lambda: lrcore.sigmoid(torch.tensor([[math.inf]])), ValueError, NOT_FINITE.format(name="z"), "sigmoid-inf"),
+]
+
+LOSSES = [
+    *probability_cases("bce", lambda s: lrcore.binary_cross_entropy(s, Y())),
+    *label_cases("bce", lambda y: lrcore.binary_cross_entropy(S(), y), name="y_true"),
+    case(
+        lambda: lrcore.binary_cross_entropy(S()[:4], Y()),
+        ValueError,
+        ROWS.format(a="y_pred", b="y_true", na=4, nb=5),
+        "bce-rows",
+    ),
+    case(
+        lambda: lrcore.binary_cross_entropy(S(), Y(F64)),
+        TypeError,
+        DTYPES.format(a="y_pred", b="y_true", da="torch.float32", db="torch.float64"),
+        "bce-dtype",
+    ),
+    *column_cases(
+        "bce_logits", lambda z: lrcore.binary_cross_entropy_with_logits(z, Y()), "z", lambda: X()[:, :1] * 10
+    ),
+    *label_cases("bce_logits", lambda y: lrcore.binary_cross_entropy_with_logits(S(), y), name="y_true"),
+    case(
+        lambda: lrcore.binary_cross_entropy_with_logits(S(), Y()[:3]),
+        ValueError,
+        ROWS.format(a="z", b="y_true", na=5, nb=3),
+        "bce_logits-rows",
+    ),
+    case(
+        lambda: lrcore.binary_cross_entropy_with_logits(S(F64), Y()),
+        TypeError,
+        DTYPES.format(a="z", b="y_true", da="torch.float64", db="torch.float32"),
+        "bce_logits-dtype",
+    ),
+]
+
+
+def _gradient_cases(name, fn):
+    return [
+        *matrix_cases(name, lambda x: fn(x, S(), Y())),
+        *probability_cases(name, lambda s: fn(X(), s, Y())),
+        *label_cases(name, lambda y: fn(X(), S(), y), name="y_true"),
+        case(lambda: fn(X()[:4], S(), Y()), ValueError, ROWS.format(a="x", b="y_pred", na=4, nb=5), f"{name}-rows-x"),
+        case(
+            lambda: fn(X(), S(), Y()[:4]), ValueError, ROWS.format(a="y_pred", b="y_true", na=5, nb=4), f"{name}-rows-y"
+        ),
+        case(
+            lambda: fn(X(F64), S(), Y()),
+            TypeError,
+            DTYPES.format(a="x", b="y_pred", da="torch.float64", db="torch.float32"),
+            f"{name}-dtype-x",
+        ),
+        case(
+            lambda: fn(X(), S(), Y(F64)),
+            TypeError,
+            DTYPES.format(a="y_pred", b="y_true", da="torch.float32", db="torch.float64"),
+            f"{name}-dtype-y",
+        ),
+    ]
+
+
+GRADIENTS = [
+    *_gradient_cases("compute_gradients", lrcore.compute_gradients),
+    *_gradient_cases("chain_rule", lrcore.compute_gradients_chain_rule),
+    *probability_cases("dJi_dS", lambda s: lrcore.dJi_dS(s, Y())),
+    *label_cases("dJi_dS", lambda y: lrcore.dJi_dS(S(), y), name="y_true"),
+    case(
+        lambda: lrcore.dJi_dS(S(), Y()[:2]), ValueError, ROWS.format(a="y_pred", b="y_true", na=5, nb=2), "dJi_dS-rows"
+    ),
+    case(
+        lambda: lrcore.dJi_dS(S(F64), Y()),
+        TypeError,
+        DTYPES.format(a="y_pred", b="y_true", da="torch.float64", db="torch.float32"),
+        "dJi_dS-dtype",
+    ),
+    *probability_cases("dS_dZ", lambda s: lrcore.dS_dZ(s)),
+    *matrix_cases("dZ_dW", lambda x: lrcore.dZ_dW(x)),
+    *matrix_cases("dZ_dB", lambda x: lrcore.dZ_dB(x)),
+]
+
+
+def _step(x=None, y=None, w=None, b=None, lr=0.1):
+    return lrcore.gradient_descent_step(
+        X() if x is None else x, Y() if y is None else y, W() if w is None else w, B() if b is None else b, lr
+    )
+
+
+def _fit(x=None, y=None, w=None, b=None, lr=0.1, num_steps=3, **kwargs):
+    return lrcore.fit(
+        X() if x is None else x,
+        Y() if y is None else y,
+        W() if w is None else w,
+        B() if b is None else b,
+        lr,
+        num_steps,
+        **kwargs,
+    )
+
+
+OPTIM = [
+    *matrix_cases("step", lambda x: _step(x=x)),
+    *label_cases("step", lambda y: _step(y=y)),
+    *param_cases("step", lambda w, b: _step(w=w, b=b)),
+    *learning_rate_cases("step", lambda lr: _step(lr=lr)),
+    case(lambda: _step(y=Y()[:4]), ValueError, ROWS.format(a="x", b="y", na=5, nb=4), "step-rows"),
+    case(
+        lambda: _step(y=Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "step-dtype",
+    ),
+    *matrix_cases("fit", lambda x: _fit(x=x)),
+    *label_cases("fit", lambda y: _fit(y=y)),
+    *param_cases("fit", lambda w, b: _fit(w=w, b=b)),
+    *learning_rate_cases("fit", lambda lr: _fit(lr=lr)),
+    case(lambda: _fit(y=Y()[:4]), ValueError, ROWS.format(a="x", b="y", na=5, nb=4), "fit-rows"),
+    case(
+        lambda: _fit(y=Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "fit-dtype",
+    ),
+    case(lambda: _fit(num_steps=-1), ValueError, "num_steps must be >= 0, got -1", "fit-num_steps--1"),
+    case(lambda: _fit(num_steps=1.5), TypeError, "num_steps must be an int, got float", "fit-num_steps-float"),
+    case(lambda: _fit(num_steps=10.0), TypeError, "num_steps must be an int, got float", "fit-num_steps-10.0"),
+    case(lambda: _fit(num_steps="10"), TypeError, "num_steps must be an int, got str", "fit-num_steps-str"),
+    case(lambda: _fit(num_steps=True), TypeError, "num_steps must be an int, got bool", "fit-num_steps-True"),
+    case(lambda: _fit(l2=-0.1), ValueError, "l2 must be a finite number >= 0, got -0.1", "fit-l2-negative"),
+    case(lambda: _fit(l2=math.nan), ValueError, "l2 must be a finite number >= 0, got nan", "fit-l2-nan"),
+    case(lambda: _fit(l2=math.inf), ValueError, "l2 must be a finite number >= 0, got inf", "fit-l2-inf"),
+    case(lambda: _fit(l2="0"), TypeError, "l2 must be a real number, got str", "fit-l2-str"),
+    case(lambda: _fit(l2=True), TypeError, "l2 must be a real number, got bool", "fit-l2-True"),
+    case(
+        lambda: _fit(x_val=X()),
+        ValueError,
+        "x_val and y_val must be given together, got only one of them",
+        "fit-x_val-alone",
+    ),
+    case(
+        lambda: _fit(y_val=Y()),
+        ValueError,
+        "x_val and y_val must be given together, got only one of them",
+        "fit-y_val-alone",
+    ),
+    *matrix_cases("fit", lambda xv: _fit(x_val=xv, y_val=Y()), name="x_val"),
+    case(
+        lambda: _fit(x_val=X()[:, :2], y_val=Y()),
+        ValueError,
+        "x_val must have shape (n, 3), got shape (5, 2)",
+        "fit-x_val-columns",
+    ),
+    *label_cases("fit", lambda yv: _fit(x_val=X(), y_val=yv), name="y_val"),
+    case(
+        lambda: _fit(x_val=X()[:4], y_val=Y()),
+        ValueError,
+        ROWS.format(a="x_val", b="y_val", na=4, nb=5),
+        "fit-val-rows",
+    ),
+    case(
+        lambda: _fit(x_val=X(F64), y_val=Y()),
+        TypeError,
+        DTYPES.format(a="x", b="x_val", da="torch.float32", db="torch.float64"),
+        "fit-x_val-dtype",
+    ),
+    case(
+        lambda: _fit(x_val=X(), y_val=Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y_val", da="torch.float32", db="torch.float64"),
+        "fit-y_val-dtype",
+    ),
+]
+
+
+def _binary_cases(name, fn):
+    def pred():
+        return Y().long()
+
+    cases = []
+    for arg in ("y_pred", "y_true"):
+
+        def call(t, arg=arg):
+            return fn(t, pred()) if arg == "y_pred" else fn(pred(), t)
+
+        cases += [
+            case(
+                lambda call=call: call([[0], [1]]),
+                TypeError,
+                NOT_TENSOR.format(name=arg, type="list"),
+                f"{name}-{arg}-list",
+            ),
+            case(
+                lambda call=call: call(np.ones((5, 1))),
+                TypeError,
+                NOT_TENSOR.format(name=arg, type="ndarray"),
+                f"{name}-{arg}-ndarray",
+            ),
+            case(
+                lambda call=call: call(pred().reshape(-1)),
+                ValueError,
+                f"{arg} must have shape (n, 1), got shape (5,)",
+                f"{name}-{arg}-(n,)-trap",
+            ),
+            case(
+                lambda call=call: call(pred().repeat(1, 2)),
+                ValueError,
+                f"{arg} must have shape (n, 1), got shape (5, 2)",
+                f"{name}-{arg}-(n,2)",
+            ),
+            case(
+                lambda call=call: call(torch.empty(0, 1)),
+                ValueError,
+                EMPTY.format(name=arg, shape="(0, 1)"),
+                f"{name}-{arg}-empty",
+            ),
+            case(
+                lambda call=call: call(torch.full((5, 1), 0.7)),
+                ValueError,
+                f"{arg} must contain only 0 and 1 (threshold probabilities first), got other values",
+                f"{name}-{arg}-probabilities",
+            ),
+            case(
+                lambda call=call: call(torch.full((5, 1), 2)),
+                ValueError,
+                f"{arg} must contain only 0 and 1 (threshold probabilities first), got other values",
+                f"{name}-{arg}-2",
+            ),
+            case(
+                lambda call=call: call(with_value(Y(), math.nan)),
+                ValueError,
+                f"{arg} must contain only 0 and 1 (threshold probabilities first), got other values",
+                f"{name}-{arg}-nan",
+            ),
+        ]
+    cases.append(
+        case(
+            lambda: fn(pred(), pred()[:3]), ValueError, ROWS.format(a="y_pred", b="y_true", na=5, nb=3), f"{name}-rows"
+        )
+    )
+    return cases
+
+
+def _trajectory(x=None, y_true=None, weights=None, biases=None, threshold=0.5):
+    return lrcore.metrics_along_trajectory(
+        X() if x is None else x,
+        Y() if y_true is None else y_true,
+        torch.ones(4, D, 1) if weights is None else weights,
+        torch.zeros(4, 1, 1) if biases is None else biases,
+        threshold=threshold,
+    )
+
+
+TRAJECTORY = [
+    *matrix_cases("metrics_along_trajectory", lambda x: _trajectory(x=x)),
+    *label_cases("metrics_along_trajectory", lambda y: _trajectory(y_true=y), name="y_true"),
+    *threshold_cases("metrics_along_trajectory", lambda t: _trajectory(threshold=t)),
+    case(
+        lambda: _trajectory(y_true=Y()[:4]),
+        ValueError,
+        ROWS.format(a="x", b="y_true", na=5, nb=4),
+        "metrics_along_trajectory-rows",
+    ),
+    case(
+        lambda: _trajectory(weights=np.ones((4, D, 1))),
+        TypeError,
+        NOT_TENSOR.format(name="weights", type="ndarray"),
+        "metrics_along_trajectory-weights-ndarray",
+    ),
+    case(
+        lambda: _trajectory(biases=torch.zeros(4, 1, 1, dtype=torch.int64)),
+        TypeError,
+        NOT_FLOAT.format(name="biases", dtype="torch.int64"),
+        "metrics_along_trajectory-biases-int",
+    ),
+    case(
+        lambda: _trajectory(weights=torch.ones(0, D, 1), biases=torch.zeros(0, 1, 1)),
+        ValueError,
+        EMPTY.format(name="weights", shape="(0, 3, 1)"),
+        "metrics_along_trajectory-weights-empty",
+    ),
+    case(
+        lambda: _trajectory(weights=torch.ones(4, D)),
+        ValueError,
+        "weights must have shape (k, 3, 1), got shape (4, 3)",
+        "metrics_along_trajectory-weights-(k,D)",
+    ),
+    case(
+        lambda: _trajectory(weights=torch.ones(4, 2, 1)),
+        ValueError,
+        "weights must have shape (k, 3, 1), got shape (4, 2, 1)",
+        "metrics_along_trajectory-weights-wrong-D",
+    ),
+    case(
+        lambda: _trajectory(weights=torch.ones(D, 1)),
+        ValueError,
+        "weights must have shape (k, 3, 1), got shape (3, 1)",
+        "metrics_along_trajectory-weights-single-w",
+    ),
+    case(
+        lambda: _trajectory(biases=torch.zeros(4, 1)),
+        ValueError,
+        "biases must have shape (4, 1, 1), got shape (4, 1)",
+        "metrics_along_trajectory-biases-(k,1)",
+    ),
+    case(
+        lambda: _trajectory(biases=torch.zeros(3, 1, 1)),
+        ValueError,
+        "biases must have shape (4, 1, 1), got shape (3, 1, 1)",
+        "metrics_along_trajectory-biases-wrong-k",
+    ),
+    # Every other function rejects NaN/inf parameters and mixed dtypes with lrcore's own
+    # messages; here NaN weights silently predict 0 and mixed dtypes raise torch's RuntimeError.
+    case(
+        lambda: _trajectory(weights=with_value(torch.ones(4, D, 1), math.nan, (1, 0, 0))),
+        ValueError,
+        NOT_FINITE.format(name="weights"),
+        "metrics_along_trajectory-weights-nan",
+    ),
+    case(
+        lambda: _trajectory(biases=with_value(torch.zeros(4, 1, 1), math.inf, (2, 0, 0))),
+        ValueError,
+        NOT_FINITE.format(name="biases"),
+        "metrics_along_trajectory-biases-inf",
+    ),
+    case(
+        lambda: _trajectory(weights=torch.ones(4, D, 1, dtype=F64), biases=torch.zeros(4, 1, 1, dtype=F64)),
+        TypeError,
+        DTYPES.format(a="x", b="weights", da="torch.float32", db="torch.float64"),
+        "metrics_along_trajectory-weights-dtype",
+    ),
+]
+
+
+METRICS = TRAJECTORY + [
+    case_
+    for name, fn in [
+        ("confusion_matrix", lrcore.confusion_matrix),
+        ("accuracy", lrcore.accuracy),
+        ("precision", lrcore.precision),
+        ("recall", lrcore.recall),
+        ("f1_score", lrcore.f1_score),
+        ("compute_metrics", lrcore.compute_metrics),
+    ]
+    for case_ in _binary_cases(name, fn)
+]
+
+
+def _landscape(x=None, y=None, w_range=(-1, 1), b_range=(-1, 1), num=3):
+    x = X()[:, :1] if x is None else x
+    y = Y() if y is None else y
+    return lrcore.loss_landscape(x, y, w_range, b_range, num)
+
+
+LANDSCAPE = [
+    case(
+        lambda: _landscape(x=X()[:, :1].numpy()),
+        TypeError,
+        NOT_TENSOR.format(name="x", type="ndarray"),
+        "landscape-x-ndarray",
+    ),
+    case(
+        lambda: _landscape(x=X()[:, :1].long()),
+        TypeError,
+        NOT_FLOAT.format(name="x", dtype="torch.int64"),
+        "landscape-x-int",
+    ),
+    case(lambda: _landscape(x=X()[:, 0]), ValueError, COLUMN_1D.format(name="x"), "landscape-x-(n,)-trap"),
+    case(lambda: _landscape(x=X()), ValueError, NOT_COLUMN.format(name="x", shape="(5, 3)"), "landscape-x-(n,D)"),
+    case(
+        lambda: _landscape(x=torch.empty(0, 1)), ValueError, EMPTY.format(name="x", shape="(0, 1)"), "landscape-x-empty"
+    ),
+    case(
+        lambda: _landscape(x=with_value(X()[:, :1], math.nan)),
+        ValueError,
+        NOT_FINITE.format(name="x"),
+        "landscape-x-nan",
+    ),
+    *label_cases("landscape", lambda y: _landscape(y=y)),
+    case(lambda: _landscape(y=Y()[:4]), ValueError, ROWS.format(a="x", b="y", na=5, nb=4), "landscape-rows"),
+    case(
+        lambda: _landscape(y=Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "landscape-dtype",
+    ),
+    case(lambda: _landscape(num=1), ValueError, "num must be >= 2, got 1", "landscape-num-1"),
+    case(lambda: _landscape(num=0), ValueError, "num must be >= 2, got 0", "landscape-num-0"),
+    case(lambda: _landscape(num=2.5), TypeError, "num must be an int, got float", "landscape-num-float"),
+    case(lambda: _landscape(num=True), TypeError, "num must be an int, got bool", "landscape-num-True"),
+    case(
+        lambda: _landscape(w_range=(1,)),
+        TypeError,
+        "w_range must be a pair (low, high), got (1,)",
+        "landscape-w_range-1",
+    ),
+    case(
+        lambda: _landscape(w_range=(1, 2, 3)),
+        TypeError,
+        "w_range must be a pair (low, high), got (1, 2, 3)",
+        "landscape-w_range-3",
+    ),
+    case(
+        lambda: _landscape(w_range=5),
+        TypeError,
+        "w_range must be a pair (low, high), got 5",
+        "landscape-w_range-scalar",
+    ),
+    case(
+        lambda: _landscape(b_range=None),
+        TypeError,
+        "b_range must be a pair (low, high), got None",
+        "landscape-b_range-None",
+    ),
+    case(
+        lambda: _landscape(w_range=(1, 0)),
+        ValueError,
+        "w_range must satisfy low < high, got (1, 0)",
+        "landscape-w_range-reversed",
+    ),
+    case(
+        lambda: _landscape(b_range=[2, 2]),
+        ValueError,
+        "b_range must satisfy low < high, got [2, 2]",
+        "landscape-b_range-equal",
+    ),
+    case(
+        lambda: _landscape(w_range=(math.nan, 1)),
+        ValueError,
+        "w_range must have finite ends, got (nan, 1)",
+        "landscape-w_range-nan",
+    ),
+    # An infinite end makes every grid point NaN (linspace of inf); no check catches it, so only
+    # the argument's name is pinned here.
+    case(lambda: _landscape(w_range=(0, math.inf)), ValueError, "w_range", "landscape-w_range-inf", full=False),
+    case(lambda: _landscape(b_range=(-math.inf, 0)), ValueError, "b_range", "landscape-b_range--inf", full=False),
+]
+
+
+def _split(X_=None, y_=None, **kwargs):
+    X_ = np.zeros((20, 2)) if X_ is None else X_
+    y_ = np.tile([0, 1], 10) if y_ is None else y_
+    return lrcore.train_val_test_split(X_, y_, **kwargs)
+
+
+DATA = [
+    *[
+        case(
+            lambda v=v, k=k: _split(**{k: v}),
+            ValueError,
+            f"{k} must be a fraction in (0, 1), got {v!r}",
+            f"split-{k}-{v!r}",
+        )
+        for k in ("val_size", "test_size")
+        for v in (0, 0.0, 1, 1.0, 1.5, -0.1, math.nan)
+    ],
+    *[
+        case(
+            lambda v=v, k=k: _split(**{k: v}),
+            TypeError,
+            f"{k} must be a real number, got {type(v).__name__}",
+            f"split-{k}-{v!r}",
+        )
+        for k in ("val_size", "test_size")
+        for v in (True, "0.2", None)
+    ],
+    case(
+        lambda: _split(val_size=0.5, test_size=0.5),
+        ValueError,
+        "val_size + test_size must be < 1 to leave training data, got 1.0",
+        "split-sum-1",
+    ),
+    case(
+        lambda: _split(val_size=0.6, test_size=0.5),
+        ValueError,
+        "val_size + test_size must be < 1 to leave training data, got 1.1",
+        "split-sum-1.1",
+    ),
+    case(lambda: _split(seed=-1), ValueError, "seed must be >= 0, got -1", "split-seed--1"),
+    case(lambda: _split(seed=1.5), TypeError, "seed must be an int, got float", "split-seed-float"),
+    case(lambda: _split(seed=True), TypeError, "seed must be an int, got bool", "split-seed-True"),
+    case(lambda: _split(seed="0"), TypeError, "seed must be an int, got str", "split-seed-str"),
+    case(
+        lambda: _split(y_=np.tile([0, 1], 9)),
+        ValueError,
+        "X and y must have the same number of samples, got 20 and 18",
+        "split-lengths",
+    ),
+    case(
+        lambda: _split(pd.DataFrame(np.zeros((20, 2))), pd.Series(np.zeros(21))),
+        ValueError,
+        "X and y must have the same number of samples, got 20 and 21",
+        "split-lengths-pandas",
+    ),
+    case(
+        lambda: lrcore.to_tensors(np.zeros(3), dtype=torch.int64),
+        TypeError,
+        "dtype must be a floating torch.dtype, got torch.int64",
+        "to_tensors-int",
+    ),
+    case(
+        lambda: lrcore.to_tensors(np.zeros(3), dtype=torch.bool),
+        TypeError,
+        "dtype must be a floating torch.dtype, got torch.bool",
+        "to_tensors-bool",
+    ),
+    case(
+        lambda: lrcore.to_tensors(np.zeros(3), dtype="float32"),
+        TypeError,
+        "dtype must be a floating torch.dtype, got 'float32'",
+        "to_tensors-str",
+    ),
+    case(
+        lambda: lrcore.to_tensors(np.zeros(3), dtype=np.float32),
+        TypeError,
+        "dtype must be a floating torch.dtype, got <class 'numpy.float32'>",
+        "to_tensors-numpy-dtype",
+    ),
+    case(
+        lambda: lrcore.to_tensors(np.zeros(3), np.zeros((2, 2, 2))),
+        ValueError,
+        "arrays[1] must be 1-D or 2-D, got 3-D",
+        "to_tensors-3d",
+    ),
+    case(
+        lambda: lrcore.to_tensors(np.float64(1.0)), ValueError, "arrays[0] must be 1-D or 2-D, got 0-D", "to_tensors-0d"
+    ),
+]
+
+
+ALL_CASES = PREPROCESSING + MODEL + LOSSES + GRADIENTS + OPTIM + METRICS + LANDSCAPE + DATA
+
+
+@pytest.mark.parametrize(("call", "exc", "pattern"), ALL_CASES)
+def test_bad_input_raises(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_every_validating_public_function_has_cases():
+    # Plotting helpers draw what they are given and validate nothing; load_breast_cancer_means
+    # and use_book_style take no argument. Every other name in lrcore.__all__ must appear in a case id.
+    ids = {p.id.split("-")[0] for p in ALL_CASES}
+    aliases = {
+        "bce": "binary_cross_entropy",
+        "bce_logits": "binary_cross_entropy_with_logits",
+        "chain_rule": "compute_gradients_chain_rule",
+        "step": "gradient_descent_step",
+        "landscape": "loss_landscape",
+        "split": "train_val_test_split",
+    }
+    covered = {aliases.get(i, i) for i in ids}
+    callables = {
+        name
+        for name in lrcore.__all__
+        if callable(getattr(lrcore, name))
+        and not isinstance(getattr(lrcore, name), type)
+        and not name.startswith("plot_")
+        and inspect.signature(getattr(lrcore, name)).parameters  # no argument, nothing to validate
+    }
+    assert callables - covered == set()
