@@ -7,8 +7,10 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: book test lint unit nbval bench clean
 
+# The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
+# as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py).
 book: $(INSTALLED)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python tools/build_book.py
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
