@@ -48,7 +48,8 @@ def binary_cross_entropy(y_pred: Tensor, y_true: Tensor) -> Tensor:
     check_same_dtype("y_pred", y_pred, "y_true", y_true)
     # xlogy(0, 0) is 0, where a plain 0 * log(0) would be 0 * -inf = nan.
     per_sample = torch.xlogy(y_true, y_pred) + torch.xlogy(1 - y_true, 1 - y_pred)
-    return -per_sample.mean()
+    # 0.0 - ... rather than a plain minus: a perfect prediction gives 0.0, not -0.0.
+    return 0.0 - per_sample.mean()
 
 
 def binary_cross_entropy_with_logits(z: Tensor, y_true: Tensor) -> Tensor:

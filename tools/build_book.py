@@ -45,8 +45,9 @@ def sphinx_conf(confdir: Path) -> Path:
 # Added by tools/build_book.py:
 # - sphinxcontrib-bibtex reads bibfiles relative to the conf.py folder, which is not the root;
 bibtex_bibfiles = [{str(ROOT)!r} + "/" + path for path in bibtex_bibfiles]
-# - the one extension that does not declare itself parallel-safe, wrapped by one that does.
-extensions = ["multitoc_parallel_safe" if e == "sphinx_multitoc_numbering" else e for e in extensions]
+# - the extensions that do not declare themselves parallel-safe, loaded first by one that
+#   declares them (book/_ext/declare_parallel_safe.py says why they are).
+extensions = ["declare_parallel_safe"] + extensions
 """
     conf = confdir / "conf.py"
     conf.write_text(header + generated + footer)
