@@ -119,20 +119,27 @@ def _mini_book(root: Path, value: int) -> None:
             lrcore_cache_key: {BOOK / "_ext"}
     """
     (root / "_config.yml").write_text(textwrap.dedent(config))
-    (root / "_toc.yml").write_text("format: jb-book\nroot: chapter\n")
-    chapter = """
+    (root / "_toc.yml").write_text("format: jb-book\nroot: chapter\nchapters:\n- file: other\n")
+    _chapter(root / "chapter.md", "Chapter", 'print("computed with", open("lrcore/value.py").read().strip())')
+    _chapter(root / "other.md", "Other", 'print("other chapter")')
+
+
+def _chapter(path: Path, title: str, code: str, prose: str = "Some prose.") -> None:
+    text = f"""
         ---
         jupytext:
-          text_representation: {extension: .md, format_name: myst}
-        kernelspec: {display_name: Python 3, language: python, name: python3}
+          text_representation: {{extension: .md, format_name: myst}}
+        kernelspec: {{display_name: Python 3, language: python, name: python3}}
         ---
-        # Chapter
+        # {title}
 
-        ```{code-cell} ipython3
-        print("computed with", open("lrcore/value.py").read().strip())
+        {prose}
+
+        ```{{code-cell}} ipython3
+        {code}
         ```
     """
-    (root / "chapter.md").write_text(textwrap.dedent(chapter).lstrip())
+    path.write_text(textwrap.dedent(text).lstrip())
 
 
 def _build(root: Path) -> tuple[str, str]:
@@ -146,18 +153,30 @@ def _build(root: Path) -> tuple[str, str]:
     return result.stdout, html
 
 
-def test_cache_reexecutes_after_lrcore_changes_and_only_then(tmp_path):
+def _executed(log: str) -> set[str]:
+    return set(re.findall(r"(\w+)\.md: Executing notebook", log))
+
+
+def test_cache_reexecutes_what_changed_and_nothing_else(tmp_path):
     _mini_book(tmp_path, 1)
     log, html = _build(tmp_path)
-    assert "Executing notebook" in log and "computed with VALUE = 1" in html
+    assert _executed(log) == {"chapter", "other"} and "computed with VALUE = 1" in html
 
     log, html = _build(tmp_path)
-    assert "Executing notebook" not in log, "a rebuild with nothing changed must execute nothing"
+    assert _executed(log) == set(), "a rebuild with nothing changed must execute nothing"
     assert "computed with VALUE = 1" in html
+
+    _chapter(tmp_path / "other.md", "Other", 'print("other chapter")', prose="Edited prose.")
+    log, _ = _build(tmp_path)
+    assert _executed(log) == set(), "a prose edit needs no execution: the cache keys on code"
+
+    _chapter(tmp_path / "other.md", "Other", 'print("other chapter, edited")')
+    log, _ = _build(tmp_path)
+    assert _executed(log) == {"other"}, "editing one chapter's code re-executes that chapter only"
 
     (tmp_path / "lrcore" / "value.py").write_text("VALUE = 2\n")
     log, html = _build(tmp_path)
-    assert "Executing notebook" in log
+    assert _executed(log) == {"chapter", "other"}, "a change to lrcore must re-execute every chapter"
     assert "computed with VALUE = 2" in html, "the cache served outputs of the old lrcore"
     caches = list((tmp_path / "_build" / ".jupyter_cache").glob("lrcore-*"))
     assert len(caches) == 1, "the cache of the old source key must be removed"
