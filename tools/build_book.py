@@ -8,8 +8,14 @@ truth, and runs ``sphinx-build -j`` on it with the same strictness as
 ``jupyter-book build . -W -n --keep-going``. Output goes where jupyter-book puts it:
 ``_build/html``, ``_build/.doctrees``, ``_build/jupyter_execute``, ``_build/.jupyter_cache``.
 
-Usage: ``python tools/build_book.py [--jobs N] [--serial]``; ``--serial`` runs plain
-``jupyter-book build .`` instead (the baseline of ``benchmarks/bench_build.py``).
+Usage: ``python tools/build_book.py [--jobs N] [--serial] [--hide-solutions]``; ``--serial``
+runs plain ``jupyter-book build .`` instead (the baseline of ``benchmarks/bench_build.py``).
+``--hide-solutions`` builds the site for a course in progress into ``_build/hidden-solutions/html``:
+sphinx-exercise's ``hide_solutions = True`` (made to work with gated solutions by
+``tools/hide_gated_solutions.py``), no page sources, download button or chapter notebooks (they
+contain the solutions), and the execution cache of the default build, so nothing executes twice.
+It also sets the Sphinx tag ``solutions_hidden``, for prose that mentions the solutions
+(an ``{only} not solutions_hidden`` directive leaves it out of the hidden build).
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
+HIDDEN_SOLUTIONS_BUILD = BUILD / "hidden-solutions"
 BIN = Path(sys.executable).parent
 
 
-def sphinx_conf(confdir: Path) -> Path:
+def sphinx_conf(confdir: Path, hide_solutions: bool = False) -> Path:
     """Write jupyter-book's translation of ``_config.yml`` to ``confdir/conf.py``."""
     with tempfile.TemporaryDirectory() as scratch:
         # `jupyter-book config sphinx` writes conf.py next to _config.yml; work on a copy of
@@ -49,17 +56,33 @@ bibtex_bibfiles = [{str(ROOT)!r} + "/" + path for path in bibtex_bibfiles]
 #   declares them (book/_ext/declare_parallel_safe.py says why they are).
 extensions = ["declare_parallel_safe"] + extensions
 """
+    if hide_solutions:
+        footer += f"""
+# - --hide-solutions: no solution on any page, and no page source or chapter notebook to download
+#   (they contain the solutions); hide_gated_solutions makes sphinx-exercise's hide_solutions
+#   work with gated solutions;
+sys.path.insert(0, {str(ROOT / "tools")!r})
+extensions = [e for e in extensions if e != "notebook_downloads"] + ["hide_gated_solutions"]
+hide_solutions = True
+html_copy_source = False
+html_theme_options = {{**globals().get("html_theme_options", {{}}), "use_download_button": False}}
+# - the chapters execute to the same outputs as in the default build: share its cache.
+nb_execution_cache_path = {str(BUILD / ".jupyter_cache")!r}
+"""
     conf = confdir / "conf.py"
     conf.write_text(header + generated + footer)
     return conf
 
 
-def build(jobs: str, build_dir: Path = BUILD) -> int:
-    conf = sphinx_conf(build_dir / ".sphinx-conf")
+def build(jobs: str, build_dir: Path = BUILD, hide_solutions: bool = False) -> int:
+    conf = sphinx_conf(build_dir / ".sphinx-conf", hide_solutions)
     command = [
         str(BIN / "sphinx-build"), "-b", "html", "-j", jobs, "-W", "-n", "--keep-going",
         "-c", str(conf.parent), "-d", str(build_dir / ".doctrees"), str(ROOT), str(build_dir / "html"),
     ]  # fmt: skip
+    if hide_solutions:
+        # For prose that mentions the solutions: an {only} not solutions_hidden directive leaves it out.
+        command += ["-t", "solutions_hidden"]
     return subprocess.run(command, cwd=ROOT).returncode
 
 
@@ -68,7 +91,17 @@ def main() -> int:
     parser.add_argument("--jobs", default=str(max(2, os.cpu_count() or 1)), help="Sphinx -j (default: cores, >= 2)")
     parser.add_argument("--serial", action="store_true", help="plain single-job `jupyter-book build .`")
     parser.add_argument("--build-dir", type=Path, default=BUILD, help="instead of _build (for benchmarks)")
+    parser.add_argument(
+        "--hide-solutions",
+        action="store_true",
+        help=f"no solutions, for a course in progress (default build dir {HIDDEN_SOLUTIONS_BUILD.relative_to(ROOT)})",
+    )
     args = parser.parse_args()
+    if args.hide_solutions:
+        if args.serial:
+            parser.error("--hide-solutions builds with the parallel build only, not with --serial")
+        build_dir = HIDDEN_SOLUTIONS_BUILD if args.build_dir == BUILD else args.build_dir
+        return build(args.jobs, build_dir.resolve(), hide_solutions=True)
     if args.serial:
         command = [str(BIN / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"]
         if args.build_dir != BUILD:
