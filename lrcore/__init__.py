@@ -19,21 +19,28 @@ from lrcore.losses import binary_cross_entropy, binary_cross_entropy_with_logits
 from lrcore.metrics import (
     UndefinedMetricWarning,
     accuracy,
+    auc,
     compute_metrics,
     confusion_matrix,
     f1_score,
     metrics_along_trajectory,
     precision,
+    precision_recall_curve,
     recall,
+    roc_curve,
 )
 from lrcore.model import linear, logistic_regression, predict, sigmoid
+from lrcore.newton import ConvergenceWarning, NewtonHistory, fit_newton
 from lrcore.optim import History, fit, gradient_descent_step
 from lrcore.plotting import (
     plot_bce_per_sample,
     plot_confusion_matrix,
+    plot_decision_boundary,
     plot_loss_curves,
     plot_loss_landscape,
     plot_metric_curves,
+    plot_precision_recall_curve,
+    plot_roc_curve,
     plot_sigmoid,
     use_book_style,
 )
@@ -43,9 +50,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TARGET_NAME",
+    "ConvergenceWarning",
     "History",
+    "NewtonHistory",
     "UndefinedMetricWarning",
     "accuracy",
+    "auc",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "compute_gradients",
@@ -58,6 +68,7 @@ __all__ = [
     "dZ_dW",
     "f1_score",
     "fit",
+    "fit_newton",
     "fit_standardizer",
     "gradient_descent_step",
     "linear",
@@ -68,12 +79,17 @@ __all__ = [
     "loss_landscape",
     "plot_bce_per_sample",
     "plot_confusion_matrix",
+    "plot_decision_boundary",
     "plot_loss_curves",
     "plot_loss_landscape",
     "plot_metric_curves",
+    "plot_precision_recall_curve",
+    "plot_roc_curve",
     "plot_sigmoid",
     "precision",
+    "precision_recall_curve",
     "recall",
+    "roc_curve",
     "sigmoid",
     "standardize",
     "to_tensors",

@@ -140,3 +140,20 @@ def check_count(name: str, value: object, *, minimum: int = 0) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_fraction(name: str, value: object) -> float:
+    """Require a real number in [0, 1) (not a bool, not a tensor), such as a momentum."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value}")
+    return value
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Require ``True`` or ``False`` (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool (True or False), got {type(value).__name__}")
+    return value

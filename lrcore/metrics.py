@@ -1,8 +1,15 @@
-"""Classification metrics on 0/1 predictions, with malignant (1) as the positive class.
+"""Classification metrics, with malignant (1) as the positive class.
 
-Where a ratio is 0/0 (no predicted positives for precision, no actual positives for recall)
-the functions return 0.0 and emit :class:`UndefinedMetricWarning`, as scikit-learn does
-with its default ``zero_division="warn"``; they never return NaN.
+On 0/1 predictions: where a ratio is 0/0 (no predicted positives for precision, no actual
+positives for recall) the functions return 0.0 and emit :class:`UndefinedMetricWarning`, as
+scikit-learn does with its default ``zero_division="warn"``; they never return NaN.
+
+On scores (probabilities or logits): :func:`roc_curve` and :func:`precision_recall_curve`
+sweep the threshold over every distinct score and return the same arrays as their
+``sklearn.metrics`` namesakes. When ``y_true`` lacks a class that a curve divides by (either
+class for the ROC curve, the positive class for precision-recall), scikit-learn warns and
+returns NaN or a conventional value; these functions raise ``ValueError`` instead, since a
+curve made of 0/0 has nothing to show.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import torch
 from torch import Tensor
 
 from lrcore._validation import (
+    _shape,
+    check_column,
     check_finite,
     check_labels,
     check_matrix,
@@ -219,3 +228,188 @@ def metrics_along_trajectory(
         "recall": ratio(tp, tp + fn),
         "f1": ratio(2 * tp, 2 * tp + fp + fn),
     }
+
+
+# ---------------------------------------------------------------------------- curves over thresholds
+
+
+def _counts_at_thresholds(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """True and false positives when predicting 1 for ``score >= t``, for each distinct score ``t``.
+
+    Returns ``(tps, fps, thresholds)``, each of shape (k,), thresholds decreasing; the counts
+    are int64. Checks its inputs, and that ``y_true`` has a positive sample.
+    """
+    y_score = check_column("y_score", y_score)
+    y_true = _check_binary("y_true", y_true)
+    check_same_rows("y_score", y_score, "y_true", y_true)
+    scores = y_score.reshape(-1)
+    order = torch.argsort(scores, descending=True, stable=True)
+    scores = scores[order]
+    positive = y_true.reshape(-1)[order].long()
+    # The last sample of each run of tied scores: all of a tie lands on the same side of a threshold.
+    end = torch.tensor([scores.shape[0] - 1], device=scores.device)
+    last = torch.cat([torch.nonzero(scores.diff()).reshape(-1), end])
+    tps = positive.cumsum(0)[last]
+    fps = last + 1 - tps
+    if tps[-1] == 0:
+        raise ValueError(
+            "y_true must contain at least one positive sample (1), got only 0: recall and the true-positive "
+            "rate would be 0/0 at every threshold"
+        )
+    return tps, fps, scores[last]
+
+
+def roc_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The receiver operating characteristic: true- against false-positive rate, threshold by threshold.
+
+    Predicting malignant for ``y_score >= t`` and sweeping ``t`` from above the highest score
+    down to the lowest traces the curve from (0, 0) to (1, 1). Outputs are those of
+    ``sklearn.metrics.roc_curve(y_true, y_score)`` with its default ``drop_intermediate=True``:
+    points that lie on a straight segment between their neighbours are dropped, and the first
+    threshold is ``inf`` (nothing predicted positive).
+
+    Only the order of the scores matters, so probabilities and logits give the same rates.
+    Prefer logits in float32: probabilities round to exactly 1 from a logit of about 16.6,
+    which ties samples that the logits tell apart.
+
+    Parameters
+    ----------
+    y_score : Tensor of shape (n, 1)
+        Scores, higher meaning more likely malignant: probabilities or logits, floating.
+    y_true : Tensor of shape (n, 1)
+        True labels, 0 or 1 (any dtype); both classes must be present.
+
+    Returns
+    -------
+    fpr : Tensor of shape (k,)
+        False-positive rate ``FP / (FP + TN)`` at each threshold, increasing from 0 to 1.
+    tpr : Tensor of shape (k,)
+        True-positive rate (recall) ``TP / (TP + FN)``, increasing from 0 to 1.
+    thresholds : Tensor of shape (k,)
+        Decreasing; ``thresholds[0]`` is ``inf``. All three have ``y_score``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` holds a single class: one of the two rates would be 0/0 (scikit-learn
+        warns and returns NaN).
+
+    Examples
+    --------
+    >>> y_score, y_true = torch.tensor([[0.1], [0.4], [0.35], [0.8]]), torch.tensor([[0], [0], [1], [1]])
+    >>> fpr, tpr, thresholds = roc_curve(y_score, y_true)
+    >>> fpr, tpr
+    (tensor([0.0000, 0.0000, 0.5000, 0.5000, 1.0000]), tensor([0.0000, 0.5000, 0.5000, 1.0000, 1.0000]))
+    """
+    tps, fps, thresholds = _counts_at_thresholds(y_score, y_true)
+    if fps[-1] == 0:
+        raise ValueError(
+            "y_true must contain at least one negative sample (0), got only 1: the false-positive rate "
+            "would be 0/0 at every threshold"
+        )
+    if tps.shape[0] > 2:
+        # Keep a point where the curve bends: the second difference of fps or tps is nonzero.
+        bends = (fps.diff(n=2) != 0) | (tps.diff(n=2) != 0)
+        keep = torch.cat([bends.new_ones(1), bends, bends.new_ones(1)])
+        tps, fps, thresholds = tps[keep], fps[keep], thresholds[keep]
+    zero = tps.new_zeros(1)
+    tps, fps = torch.cat([zero, tps]), torch.cat([zero, fps])
+    dtype = y_score.dtype
+    thresholds = torch.cat([thresholds.new_full((1,), torch.inf), thresholds])
+    return fps.to(dtype) / fps[-1].to(dtype), tps.to(dtype) / tps[-1].to(dtype), thresholds
+
+
+def precision_recall_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Precision and recall when predicting malignant for ``y_score >= t``, for every distinct score ``t``.
+
+    Outputs are those of ``sklearn.metrics.precision_recall_curve(y_true, y_score)``:
+    thresholds increase, and a final point ``precision = 1, recall = 0`` (no threshold) closes
+    the curve, so ``precision`` and ``recall`` have one more entry than ``thresholds``. No
+    point is dropped. Precision is always defined here: every threshold is a score, so at
+    least one sample is predicted positive.
+
+    Parameters
+    ----------
+    y_score : Tensor of shape (n, 1)
+        Probabilities or logits, floating.
+    y_true : Tensor of shape (n, 1)
+        True labels, 0 or 1 (any dtype); at least one must be 1.
+
+    Returns
+    -------
+    precision : Tensor of shape (k + 1,)
+        ``TP / (TP + FP)`` at each threshold, then 1.
+    recall : Tensor of shape (k + 1,)
+        ``TP / (TP + FN)`` at each threshold (decreasing), then 0.
+    thresholds : Tensor of shape (k,)
+        The distinct scores, increasing. All three have ``y_score``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` has no positive sample: recall would be 0/0 (scikit-learn warns and
+        sets it to 1).
+
+    Examples
+    --------
+    >>> y_score, y_true = torch.tensor([[0.1], [0.4], [0.35], [0.8]]), torch.tensor([[0], [0], [1], [1]])
+    >>> precision, recall, thresholds = precision_recall_curve(y_score, y_true)
+    >>> precision, recall
+    (tensor([0.5000, 0.6667, 0.5000, 1.0000, 1.0000]), tensor([1.0000, 1.0000, 0.5000, 0.5000, 0.0000]))
+    """
+    tps, fps, thresholds = _counts_at_thresholds(y_score, y_true)
+    dtype = y_score.dtype
+    precision = tps.to(dtype) / (tps + fps).to(dtype)
+    recall = tps.to(dtype) / tps[-1].to(dtype)
+    return (
+        torch.cat([precision.flip(0), precision.new_ones(1)]),
+        torch.cat([recall.flip(0), recall.new_zeros(1)]),
+        thresholds.flip(0),
+    )
+
+
+def _check_curve(name: str, t: object) -> Tensor:
+    t = check_tensor(name, t)
+    if t.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with shape (k,), got shape {_shape(t)}")
+    check_finite(name, t)
+    return t
+
+
+def auc(x: Tensor, y: Tensor) -> float:
+    """Area under the curve through the points ``(x[i], y[i])``, by the trapezoidal rule.
+
+    ``auc(fpr, tpr)`` of :func:`roc_curve` is the ROC AUC: the probability that a random
+    malignant sample scores higher than a random benign one (ties count one half). As in
+    ``sklearn.metrics.auc``, ``x`` may increase or decrease; the area is positive either way.
+
+    Parameters
+    ----------
+    x : Tensor of shape (k,)
+        Monotonic (non-decreasing or non-increasing), at least 2 points.
+    y : Tensor of shape (k,)
+        Of ``x``'s dtype.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> auc(torch.tensor([0.0, 0.5, 1.0]), torch.tensor([0.0, 1.0, 1.0]))
+    0.75
+    """
+    x = _check_curve("x", x)
+    y = _check_curve("y", y)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
+    check_same_dtype("x", x, "y", y)
+    if x.shape[0] < 2:
+        raise ValueError(f"x must have at least 2 points to enclose an area, got {x.shape[0]}")
+    dx = x.diff()
+    direction = 1.0
+    if bool((dx < 0).any()):
+        if not bool((dx <= 0).all()):
+            raise ValueError("x must be monotonic (non-decreasing or non-increasing), got both rises and falls")
+        direction = -1.0
+    return direction * torch.trapezoid(y, x).item()

@@ -1,4 +1,4 @@
-"""Gradient descent: one step as the lab writes it, and a fast full-batch ``fit``."""
+"""Gradient descent: one step as the lab writes it, and a fast full-batch ``fit`` (with optional momentum)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import torch
 from torch import Tensor
 
 from lrcore._validation import (
+    check_bool,
     check_count,
+    check_fraction,
     check_labels,
     check_matrix,
     check_non_negative_number,
@@ -104,6 +106,8 @@ def fit(
     x_val: Tensor | None = None,
     y_val: Tensor | None = None,
     l2: float = 0.0,
+    momentum: float = 0.0,
+    nesterov: bool = False,
 ) -> History:
     """Run ``num_steps`` steps of full-batch gradient descent and record everything.
 
@@ -111,6 +115,16 @@ def fit(
     to the objective when ``l2 > 0`` (the bias is not penalised). With
     ``l2 = 1 / (C * n)`` this is scikit-learn's ``LogisticRegression(C=C)`` objective
     divided by ``n``.
+
+    With ``momentum > 0`` the steps are heavy-ball steps, written as ``torch.optim.SGD``
+    writes them: with ``theta = [w; b]``, ``g`` the gradient at ``theta`` and the velocity
+    ``v`` starting at 0,
+
+        ``v <- momentum * v + g``,  ``theta <- theta - learning_rate * v``;
+
+    with ``nesterov=True`` the update looks ahead along the new velocity,
+    ``theta <- theta - learning_rate * (g + momentum * v)``, as
+    ``torch.optim.SGD(nesterov=True)`` does. ``momentum = 0`` is plain gradient descent.
 
     Parameters
     ----------
@@ -128,6 +142,12 @@ def fit(
         Given together, their loss is recorded at every step.
     l2 : float, default 0.0
         Strength of the L2 penalty on ``w``.
+    momentum : float, default 0.0
+        In [0, 1). Near 1 the velocity remembers many past gradients: steps grow along
+        directions where the gradient keeps its sign, and oscillations across a narrow
+        valley cancel out.
+    nesterov : bool, default False
+        Nesterov's look-ahead form of momentum; needs ``momentum > 0``.
 
     Returns
     -------
@@ -142,6 +162,10 @@ def fit(
     learning_rate = check_positive_number("learning_rate", learning_rate)
     num_steps = check_count("num_steps", num_steps)
     l2 = check_non_negative_number("l2", l2)
+    momentum = check_fraction("momentum", momentum)
+    nesterov = check_bool("nesterov", nesterov)
+    if nesterov and momentum == 0:
+        raise ValueError(f"nesterov=True needs momentum > 0, got momentum={momentum}")
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together, got only one of them")
     if x_val is not None:
@@ -151,7 +175,11 @@ def fit(
         check_same_dtype("x", x, "x_val", x_val)
         check_same_dtype("x", x, "y_val", y_val)
 
-    thetas = _descend(x, y, torch.cat([w, b]).reshape(-1), learning_rate, num_steps, l2)
+    theta0 = torch.cat([w, b]).reshape(-1)
+    if momentum:
+        thetas = _descend_with_momentum(x, y, theta0, learning_rate, num_steps, l2, momentum, nesterov)
+    else:
+        thetas = _descend(x, y, theta0, learning_rate, num_steps, l2)
     d = x.shape[1]
     return History(
         weights=thetas[:, :d].unsqueeze(-1),
@@ -196,6 +224,54 @@ def _descend(x: Tensor, y: Tensor, theta0: Tensor, learning_rate: float, num_ste
             rows[k + 1].addmv_(grad_matrix, s_and_one, alpha=-learning_rate / n)
         else:
             torch.addmv(rows[k], grad_matrix, s_and_one, alpha=-learning_rate / n, out=rows[k + 1])
+    return thetas
+
+
+def _descend_with_momentum(
+    x: Tensor,
+    y: Tensor,
+    theta0: Tensor,
+    learning_rate: float,
+    num_steps: int,
+    l2: float,
+    momentum: float,
+    nesterov: bool,
+) -> Tensor:
+    """The heavy-ball (or Nesterov) iterates ``theta = [w; b]``, shape (num_steps + 1, D + 1).
+
+    The velocity starts at 0, so the first step is a plain gradient step, as in
+    ``torch.optim.SGD``, whose first step sets the velocity to the gradient. Inputs are
+    checked once by the caller; the heavy-ball loop is four tensor calls per step, Nesterov's
+    six (one more each with ``l2``), on the same ``[s; 1]`` trick as :func:`_descend`.
+    """
+    n = x.shape[0]
+    xa = _with_ones(x)  # (n, D + 1)
+    grad_matrix = torch.cat([xa.T, -(xa.T @ y)], dim=1) / n  # grad = grad_matrix @ [s; 1]
+    s_and_one = torch.ones(n + 1, dtype=x.dtype, device=x.device)
+    s = s_and_one[:n]  # a view, as in _descend
+    penalty = torch.full_like(theta0, l2)  # the gradient of (l2 / 2) ||w||^2 is penalty * theta
+    penalty[-1] = 0.0
+    velocity = torch.zeros_like(theta0)
+    grad = torch.empty_like(theta0)
+
+    thetas = torch.empty(num_steps + 1, theta0.shape[0], dtype=x.dtype, device=x.device)
+    thetas[0] = theta0
+    rows = thetas.unbind(0)
+    for k in range(num_steps):
+        torch.mv(xa, rows[k], out=s)
+        s.sigmoid_()
+        if nesterov:
+            torch.mv(grad_matrix, s_and_one, out=grad)
+            if l2:
+                grad.addcmul_(rows[k], penalty)
+            torch.add(grad, velocity, alpha=momentum, out=velocity)  # v <- g + momentum * v
+            torch.add(grad, velocity, alpha=momentum, out=grad)  # g + momentum * v
+            torch.add(rows[k], grad, alpha=-learning_rate, out=rows[k + 1])
+        else:
+            velocity.addmv_(grad_matrix, s_and_one, beta=momentum)  # v <- momentum * v + g
+            if l2:
+                velocity.addcmul_(rows[k], penalty)
+            torch.add(rows[k], velocity, alpha=-learning_rate, out=rows[k + 1])
     return thetas
 
 

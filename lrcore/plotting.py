@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from numbers import Real
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import Tensor
 
+from lrcore._validation import check_labels, check_matrix, check_params, check_same_rows
 from lrcore.optim import History
 
 #: Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
@@ -130,6 +132,128 @@ def plot_confusion_matrix(cm: Tensor, ax: Axes | None = None) -> Axes:
     labels = ["benign (0)", "malignant (1)"]
     ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=labels, yticklabels=labels, xlabel="predicted", ylabel="true")
     return ax
+
+
+def plot_decision_boundary(
+    x: Tensor,
+    y: Tensor,
+    w: Tensor,
+    b: Tensor,
+    feature_names: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    probability_levels: Sequence[float] | None = None,
+) -> Axes:
+    """The two classes of a two-feature data set and the line where the model hesitates.
+
+    The model predicts malignant where ``w1 x1 + w2 x2 + b >= 0``, i.e. where the probability
+    is at least 1/2; the boundary is the line ``w1 x1 + w2 x2 + b = 0``, drawn across the
+    data's range. Benign samples are blue circles, malignant ones orange triangles.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, 2)
+    y : Tensor of shape (n, 1)
+        Labels, 0 or 1.
+    w : Tensor of shape (2, 1)
+        Not both zero: a model with ``w = 0`` predicts the same probability everywhere and
+        has no boundary.
+    b : Tensor of shape (1, 1)
+    feature_names : pair of str, optional
+        Axis labels; default ``$x_1$`` and ``$x_2$``.
+    ax : Axes, optional
+    probability_levels : sequence of float in (0, 1), optional
+        Also draw the dashed lines where the predicted probability equals each level (the
+        line for ``p`` is ``w1 x1 + w2 x2 + b = log(p / (1 - p))``).
+
+    Returns
+    -------
+    Axes
+    """
+    x = check_matrix("x", x, columns=2)
+    y = check_labels("y", y)
+    check_same_rows("x", x, "y", y)
+    w, b = check_params(x, w, b)
+    if not bool((w != 0).any()):
+        raise ValueError("w must not be zero: the model then predicts the same probability everywhere, no boundary")
+    levels = [] if probability_levels is None else list(probability_levels)
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, Real):
+            raise TypeError(f"probability_levels must hold real numbers, got {type(level).__name__}")
+        if not 0 < level < 1:
+            raise ValueError(f"probability_levels must hold numbers in (0, 1), got {level!r}")
+    ax = _axes(ax)
+    points, labels = _numpy(x).astype(np.float64), _numpy(y).ravel()
+    (w1, w2), bias = _numpy(w).ravel().astype(np.float64), float(_numpy(b).ravel()[0])
+    for label, name, color, marker in (
+        (0, "benign (0)", COLORS["blue"], "o"),
+        (1, "malignant (1)", COLORS["orange"], "^"),
+    ):
+        chosen = points[labels == label]
+        ax.scatter(chosen[:, 0], chosen[:, 1], s=28, color=color, marker=marker, edgecolor="black", lw=0.4, label=name)
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = 0.05 * np.maximum(high - low, 1e-12)
+    low, high = low - pad, high + pad
+
+    def line(offset: float) -> tuple[np.ndarray, np.ndarray]:
+        # Points of w1 x1 + w2 x2 + b = offset, parametrised along the axis the line is least steep on.
+        if abs(w2) >= abs(w1):
+            x1 = np.linspace(low[0], high[0], 200)
+            return x1, (offset - bias - w1 * x1) / w2
+        x2 = np.linspace(low[1], high[1], 200)
+        return (offset - bias - w2 * x2) / w1, x2
+
+    ax.plot(*line(0.0), color="black", lw=2.5, label="decision boundary ($p = 0.5$)")
+    for level in levels:
+        ax.plot(*line(float(np.log(level / (1 - level)))), color="gray", lw=1.2, ls="--", label=f"$p = {level:g}$")
+    names = ("$x_1$", "$x_2$") if feature_names is None else feature_names
+    ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel=names[0], ylabel=names[1])
+    ax.legend(loc="best")
+    return ax
+
+
+def plot_roc_curve(fpr: Tensor, tpr: Tensor, ax: Axes | None = None, label: str | None = None) -> Axes:
+    """True- against false-positive rate (from :func:`lrcore.roc_curve`), with the chance diagonal.
+
+    Consecutive points are joined by straight lines, the segments whose area
+    :func:`lrcore.auc` adds up. Call it again on the same ``ax`` to compare models.
+    """
+    ax = _axes(ax)
+    if not any(line.get_gid() == "chance" for line in ax.lines):  # once, however many curves
+        ax.plot([0, 1], [0, 1], color="gray", lw=1, ls="--", label="chance", gid="chance")
+    ax.plot(_numpy(fpr), _numpy(tpr), color=_next_color(ax), lw=2.5, label=label)
+    ax.set(
+        xlabel="false-positive rate (1 - specificity)",
+        ylabel="true-positive rate (recall)",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.02),
+        aspect="equal",
+    )
+    if label is not None:
+        ax.legend(loc="lower right")
+    return ax
+
+
+def plot_precision_recall_curve(
+    precision: Tensor, recall: Tensor, ax: Axes | None = None, label: str | None = None
+) -> Axes:
+    """Precision against recall (from :func:`lrcore.precision_recall_curve`), as a step curve.
+
+    Drawn as scikit-learn's ``PrecisionRecallDisplay`` draws it: steps, not straight lines,
+    because precision does not vary linearly between two thresholds. Call it again on the
+    same ``ax`` to compare models.
+    """
+    ax = _axes(ax)
+    ax.plot(_numpy(recall), _numpy(precision), color=_next_color(ax), lw=2.5, drawstyle="steps-post", label=label)
+    ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+    if label is not None:
+        ax.legend(loc="lower left")
+    return ax
+
+
+def _next_color(ax: Axes) -> str:
+    """An Okabe-Ito colour not yet used by a curve on ``ax`` (the gray chance line aside)."""
+    used = sum(1 for line in ax.lines if line.get_gid() != "chance")
+    return list(COLORS.values())[used % len(COLORS)]
 
 
 def use_book_style() -> None:

@@ -214,3 +214,186 @@ def test_metrics_along_trajectory_zero_division_is_zero_without_warning():
         result = lrcore.metrics_along_trajectory(x, y, weights[:1], biases[:1])
     assert result["precision"].tolist() == [0.0] and result["recall"].tolist() == [0.0]
     assert result["f1"].tolist() == [0.0]
+
+
+# ---------------------------------------------------------------------------- curves over thresholds
+
+
+def _scores_and_labels(seed: int):
+    """A random case with many ties: scores rounded to 1 or 2 decimals, or drawn from a few values."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 200))
+    y_true = (rng.random(n) < rng.uniform(0.05, 0.95)).astype(int)
+    y_true[rng.integers(n)] = 1
+    y_true[rng.integers(n)] = 0
+    if y_true.min() == y_true.max():  # both draws hit the same sample: force both classes
+        y_true[0], y_true[-1] = 0, 1
+    kind = seed % 4
+    if kind == 0:
+        scores = np.round(rng.random(n), 1)  # probabilities, heavy ties
+    elif kind == 1:
+        scores = np.round(rng.random(n) + 0.3 * y_true, 2)  # informative, some ties
+    elif kind == 2:
+        scores = rng.normal(size=n) + y_true  # logits, no ties
+    else:
+        scores = rng.choice([-2.0, 0.0, 0.5, 3.0], size=n)  # four distinct values only
+    return scores, y_true
+
+
+def _score_column(scores, dtype):
+    return torch.tensor(scores, dtype=dtype).reshape(-1, 1)
+
+
+def _label_column(y_true, kind):
+    return _column(kind, y_true)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_roc_curve_against_sklearn(seed, dtype, assert_pure):
+    scores, y_true = _scores_and_labels(seed)
+    y_score = _score_column(scores, dtype)
+    kind = ["float64", "int64", "bool", "float32"][seed % 4]
+    fpr, tpr, thresholds = assert_pure(lrcore.roc_curve, y_score, _label_column(y_true, kind))
+    # sklearn sees the same scores (rounded to float32 when dtype is), so the same ties.
+    sk_fpr, sk_tpr, sk_thresholds = skm.roc_curve(y_true, y_score.numpy().ravel())
+    for got in (fpr, tpr, thresholds):
+        assert got.ndim == 1 and got.dtype == dtype and got.device == y_score.device
+    assert fpr.shape == sk_fpr.shape
+    assert thresholds[0].item() == np.inf
+    np.testing.assert_array_equal(thresholds.numpy().astype(np.float64), sk_thresholds)
+    tol = 1e-7 if dtype == torch.float32 else 0  # float64 rates are the same divisions as sklearn's
+    np.testing.assert_allclose(fpr.numpy(), sk_fpr, rtol=tol, atol=0)
+    np.testing.assert_allclose(tpr.numpy(), sk_tpr, rtol=tol, atol=0)
+    area = lrcore.auc(fpr, tpr)
+    assert isinstance(area, float)
+    assert area == pytest.approx(skm.roc_auc_score(y_true, y_score.numpy().ravel()), abs=1e-6 if tol else 1e-12)
+    assert area == pytest.approx(skm.auc(sk_fpr, sk_tpr), abs=1e-6 if tol else 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_precision_recall_curve_against_sklearn(seed, dtype, assert_pure):
+    scores, y_true = _scores_and_labels(seed)
+    y_score = _score_column(scores, dtype)
+    kind = ["bool", "float32", "int64", "float64"][seed % 4]
+    precision, recall, thresholds = assert_pure(lrcore.precision_recall_curve, y_score, _label_column(y_true, kind))
+    sk_precision, sk_recall, sk_thresholds = skm.precision_recall_curve(y_true, y_score.numpy().ravel())
+    for got in (precision, recall, thresholds):
+        assert got.ndim == 1 and got.dtype == dtype and got.device == y_score.device
+    assert precision.shape == recall.shape == (thresholds.shape[0] + 1,)
+    assert precision[-1].item() == 1 and recall[-1].item() == 0  # the closing point
+    np.testing.assert_array_equal(thresholds.numpy(), sk_thresholds)
+    tol = 1e-7 if dtype == torch.float32 else 0
+    np.testing.assert_allclose(precision.numpy(), sk_precision, rtol=tol, atol=0)
+    np.testing.assert_allclose(recall.numpy(), sk_recall, rtol=tol, atol=0)
+    # Average precision is the step integral of this curve, as sklearn computes it.
+    average_precision = -torch.sum(torch.diff(recall) * precision[:-1]).item()
+    expected = skm.average_precision_score(y_true, y_score.numpy().ravel())
+    assert average_precision == pytest.approx(expected, abs=1e-6 if tol else 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_curves_of_logits_and_probabilities_agree(seed):
+    # Only the order of the scores matters (float64: the sigmoid is strictly increasing here).
+    rng = np.random.default_rng(seed)
+    logits = torch.tensor(rng.normal(scale=3, size=(120, 1)))
+    y_true = torch.tensor((rng.random((120, 1)) < torch.sigmoid(logits).numpy()).astype(float))
+    for curve in (lrcore.roc_curve, lrcore.precision_recall_curve):
+        from_logits, from_probabilities = curve(logits, y_true), curve(torch.sigmoid(logits), y_true)
+        for a, b in zip(from_logits[:2], from_probabilities[:2], strict=True):
+            assert torch.equal(a, b)
+
+
+def test_roc_curve_drops_collinear_points():
+    # A perfect ranking: of the 6 thresholds, sklearn (drop_intermediate=True) keeps the first, the
+    # corner (0, 1) and the last; the points in between lie on the two straight segments.
+    y_score = torch.tensor([[0.9], [0.8], [0.7], [0.6], [0.5], [0.4]], dtype=torch.float64)
+    y_true = torch.tensor([[1], [1], [1], [0], [0], [0]])
+    fpr, tpr, thresholds = lrcore.roc_curve(y_score, y_true)
+    assert fpr.tolist() == [0.0, 0.0, 0.0, 1.0] and tpr.tolist() == [0.0, 1 / 3, 1.0, 1.0]
+    assert thresholds.tolist() == [np.inf, 0.9, 0.7, 0.4]
+    assert lrcore.auc(fpr, tpr) == 1.0
+
+
+def test_roc_curve_all_tied_and_two_samples():
+    fpr, tpr, thresholds = lrcore.roc_curve(torch.full((6, 1), 0.5), torch.tensor([[0], [1], [0], [1], [1], [0]]))
+    assert fpr.tolist() == [0.0, 1.0] and tpr.tolist() == [0.0, 1.0] and thresholds.tolist() == [np.inf, 0.5]
+    assert lrcore.auc(fpr, tpr) == 0.5  # a constant score cannot rank: chance
+    fpr, tpr, _ = lrcore.roc_curve(torch.tensor([[0.2], [0.7]]), torch.tensor([[1], [0]]))
+    sk_fpr, sk_tpr, _ = skm.roc_curve([1, 0], [0.2, 0.7])
+    np.testing.assert_array_equal(fpr.numpy(), sk_fpr)
+    np.testing.assert_array_equal(tpr.numpy(), sk_tpr)
+    assert lrcore.auc(fpr, tpr) == 0.0  # perfectly wrong ranking
+
+
+@pytest.mark.parametrize("missing", [0, 1])
+def test_roc_curve_single_class_raises_where_sklearn_gives_nan(missing):
+    present = 1 - missing
+    y_true = torch.full((5, 1), present)
+    y_score = torch.tensor([[0.1], [0.4], [0.35], [0.8], [0.8]])
+    with pytest.warns(SkUndefinedMetricWarning):
+        sk_fpr, sk_tpr, _ = skm.roc_curve(y_true.numpy().ravel(), y_score.numpy().ravel())
+    assert np.isnan(sk_tpr if missing == 1 else sk_fpr).all()
+    with pytest.warns(SkUndefinedMetricWarning):
+        assert np.isnan(skm.roc_auc_score(y_true.numpy().ravel(), y_score.numpy().ravel()))
+    word = "positive" if missing == 1 else "negative"
+    with pytest.raises(ValueError, match=f"^y_true must contain at least one {word} sample \\({missing}\\)"):
+        lrcore.roc_curve(y_score, y_true)
+
+
+def test_precision_recall_curve_without_positive_raises_where_sklearn_sets_recall_one():
+    y_true = torch.zeros(4, 1)
+    y_score = torch.tensor([[0.1], [0.4], [0.35], [0.8]])
+    with pytest.warns(UserWarning, match="No positive class found"):
+        _, sk_recall, _ = skm.precision_recall_curve(y_true.numpy().ravel(), y_score.numpy().ravel())
+    assert sk_recall[:-1].tolist() == [1.0] * 4
+    with pytest.raises(ValueError, match=r"^y_true must contain at least one positive sample \(1\)"):
+        lrcore.precision_recall_curve(y_score, y_true)
+
+
+def test_precision_recall_curve_all_positive_is_defined():
+    y_true = torch.ones(4, 1)
+    y_score = torch.tensor([[0.1], [0.4], [0.4], [0.8]], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        precision, recall, thresholds = lrcore.precision_recall_curve(y_score, y_true)
+    sk = skm.precision_recall_curve(y_true.numpy().ravel(), y_score.numpy().ravel())
+    for got, expected in zip((precision, recall, thresholds), sk, strict=True):
+        np.testing.assert_array_equal(got.numpy(), expected)
+    assert precision.tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_auc_against_sklearn(seed, dtype):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 30))
+    x = np.sort(np.round(rng.random(k), 1))  # non-decreasing, with repeats
+    if seed % 2:
+        x = x[::-1].copy()  # non-increasing: the area is still positive
+    y = rng.normal(size=k)
+    xt, yt = torch.tensor(x, dtype=dtype), torch.tensor(y, dtype=dtype)
+    got = lrcore.auc(xt, yt)
+    assert isinstance(got, float)
+    expected = skm.auc(xt.numpy(), yt.numpy())
+    assert got == pytest.approx(expected, abs=1e-6 if dtype == torch.float32 else 1e-12)
+
+
+def test_auc_examples_and_purity(assert_pure):
+    x, y = torch.tensor([0.0, 0.5, 1.0]), torch.tensor([0.0, 1.0, 1.0])
+    assert assert_pure(lrcore.auc, x, y) == 0.75
+    assert lrcore.auc(x.flip(0), y.flip(0)) == 0.75
+    assert lrcore.auc(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 5.0])) == 0.0  # a vertical segment
+
+
+def test_curves_on_a_fitted_model(train64, test64):
+    # What the book plots: the test-split curves of a model trained on the training split.
+    x, y = train64
+    x_test, y_test = test64
+    w, b, _ = lrcore.fit_newton(x, y, l2=1e-3)
+    logits = x_test @ w + b
+    fpr, tpr, _ = lrcore.roc_curve(logits, y_test)
+    y_np, s_np = y_test.numpy().ravel(), logits.numpy().ravel()
+    assert lrcore.auc(fpr, tpr) == pytest.approx(skm.roc_auc_score(y_np, s_np), abs=1e-12)
+    assert lrcore.auc(fpr, tpr) > 0.95
+    precision, recall, _ = lrcore.precision_recall_curve(logits, y_test)
+    ap = -torch.sum(torch.diff(recall) * precision[:-1]).item()
+    assert ap == pytest.approx(skm.average_precision_score(y_np, s_np), abs=1e-12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,7 +53,31 @@ def _calls():
         "loss_curves_log": lambda ax: lrcore.plot_loss_curves(_history(with_val=False), ax=ax, log_x=True),
         "metric_curves": lambda ax: lrcore.plot_metric_curves({"accuracy": [0.5, 0.7, 0.9]}, ax=ax),
         "confusion_matrix": lambda ax: lrcore.plot_confusion_matrix(torch.tensor([[50, 3], [4, 57]]), ax=ax),
+        "decision_boundary": lambda ax: lrcore.plot_decision_boundary(*_two_feature_model(), ax=ax),
+        "decision_boundary_levels": lambda ax: lrcore.plot_decision_boundary(
+            *_two_feature_model(), feature_names=("radius", "texture"), ax=ax, probability_levels=[0.1, 0.9]
+        ),
+        "roc_curve": lambda ax: lrcore.plot_roc_curve(*_roc(), ax=ax),
+        "roc_curve_label": lambda ax: lrcore.plot_roc_curve(*_roc(), ax=ax, label="model"),
+        "precision_recall_curve": lambda ax: lrcore.plot_precision_recall_curve(*_pr(), ax=ax),
+        "precision_recall_curve_label": lambda ax: lrcore.plot_precision_recall_curve(*_pr(), ax=ax, label="model"),
     }
+
+
+def _two_feature_model(dtype=torch.float32, w=(1.5, -0.8), b=0.3):
+    """Two Gaussian blobs and a fixed model, independent of any fit."""
+    g = torch.Generator().manual_seed(1)
+    y = (torch.arange(40) % 2).to(dtype).reshape(-1, 1)
+    x = torch.randn(40, 2, generator=g).to(dtype) + 1.5 * (2 * y - 1) * torch.tensor([1.0, -0.5], dtype=dtype)
+    return x, y, torch.tensor([[w[0]], [w[1]]], dtype=dtype), torch.tensor([[b]], dtype=dtype)
+
+
+def _roc():
+    return torch.tensor([0.0, 0.0, 0.25, 0.5, 1.0]), torch.tensor([0.0, 0.5, 0.75, 1.0, 1.0])
+
+
+def _pr():
+    return torch.tensor([0.5, 2 / 3, 0.5, 1.0, 1.0]), torch.tensor([1.0, 1.0, 0.5, 0.5, 0.0])
 
 
 @pytest.mark.parametrize("name", list(_calls()))
@@ -165,3 +191,113 @@ def test_plotting_does_not_modify_inputs(assert_pure, dtype):
         snapshot, [history.weights, history.biases, history.train_loss, history.val_loss], strict=True
     ):
         assert torch.equal(before, after)
+
+
+def _boundary_line(ax):
+    (line,) = [line for line in ax.lines if line.get_label().startswith("decision boundary")]
+    return np.asarray(line.get_xdata(), dtype=np.float64), np.asarray(line.get_ydata(), dtype=np.float64)
+
+
+@pytest.mark.parametrize(
+    ("w", "b"),
+    [((1.5, -0.8), 0.3), ((0.2, 3.0), -1.0), ((2.0, 0.0), 0.5), ((0.0, -1.0), 0.25), ((-1.0, -1.0), 0.0)],
+    ids=["steep", "flat", "vertical", "horizontal", "diagonal"],
+)
+def test_plot_decision_boundary_line_satisfies_equation(dtype, w, b, assert_pure):
+    x, y, w_t, b_t = _two_feature_model(dtype, w, b)
+    ax = assert_pure(lrcore.plot_decision_boundary, x, y, w_t, b_t)
+    x1, x2 = _boundary_line(ax)
+    assert len(x1) > 10
+    np.testing.assert_allclose(w[0] * x1 + w[1] * x2 + b, 0, atol=1e-5)
+    # The line spans the data's range along the axis it is drawn on, and the view shows all the data.
+    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    points = x.double().numpy()
+    assert xmin < points[:, 0].min() and points[:, 0].max() < xmax
+    assert ymin < points[:, 1].min() and points[:, 1].max() < ymax
+    if abs(w[1]) >= abs(w[0]):
+        assert x1.min() == pytest.approx(xmin) and x1.max() == pytest.approx(xmax)
+    else:
+        assert x2.min() == pytest.approx(ymin) and x2.max() == pytest.approx(ymax)
+
+
+def test_plot_decision_boundary_classes_and_levels():
+    x, y, w, b = _two_feature_model(torch.float64)
+    ax = lrcore.plot_decision_boundary(x, y, w, b, feature_names=("radius", "texture"), probability_levels=[0.1, 0.9])
+    assert ax.get_xlabel() == "radius" and ax.get_ylabel() == "texture"
+    benign, malignant = ax.collections[:2]
+    assert benign.get_label() == "benign (0)" and malignant.get_label() == "malignant (1)"
+    np.testing.assert_allclose(benign.get_offsets(), x[y[:, 0] == 0].numpy())
+    np.testing.assert_allclose(malignant.get_offsets(), x[y[:, 0] == 1].numpy())
+    # Okabe-Ito colours and different markers: the classes stay apart without colour too.
+    assert matplotlib.colors.same_color(benign.get_facecolor()[0], lrcore.plotting.COLORS["blue"])
+    assert matplotlib.colors.same_color(malignant.get_facecolor()[0], lrcore.plotting.COLORS["orange"])
+    assert benign.get_paths()[0].vertices.shape != malignant.get_paths()[0].vertices.shape
+    # The p-level lines are where the logit equals log(p / (1 - p)).
+    for level in (0.1, 0.9):
+        (line,) = [line for line in ax.lines if line.get_label() == f"$p = {level:g}$"]
+        logits = w[0, 0].item() * np.asarray(line.get_xdata()) + w[1, 0].item() * np.asarray(line.get_ydata())
+        np.testing.assert_allclose(logits + b.item(), np.log(level / (1 - level)), atol=1e-10)
+
+
+def test_plot_decision_boundary_of_a_fit(train64):
+    # Two standardized features of the book's data and the model Newton's method fits on them.
+    x, y = train64
+    x2 = x[:, :2].contiguous()
+    w, b, _ = lrcore.fit_newton(x2, y)
+    x1, x2_line = _boundary_line(lrcore.plot_decision_boundary(x2, y, w, b))
+    probabilities = lrcore.logistic_regression(torch.tensor(np.stack([x1, x2_line], axis=1)), w, b)
+    np.testing.assert_allclose(probabilities.numpy(), 0.5, rtol=0, atol=1e-12)  # on the line p = 1/2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "message"),
+    [
+        ({"x": torch.zeros(5, 3)}, ValueError, "x must have shape (n, 2), got shape (5, 3)"),
+        ({"w": torch.zeros(2, 1)}, ValueError, "w must not be zero"),
+        ({"probability_levels": [0.5, 1.0]}, ValueError, "probability_levels must hold numbers in (0, 1), got 1.0"),
+    ],
+    ids=["three-features", "zero-w", "level-1"],
+)
+def test_plot_decision_boundary_rejects_what_it_cannot_draw(kwargs, exc, message):
+    x, y, w, b = _two_feature_model()
+    arguments = {"x": x, "y": y, "w": w, "b": b, **kwargs}
+    with pytest.raises(exc, match="^" + re.escape(message)):
+        lrcore.plot_decision_boundary(**arguments)
+    assert plt.get_fignums() == []  # nothing drawn
+
+
+def test_plot_roc_curve_data_and_chance_line_once():
+    fpr, tpr = _roc()
+    ax = lrcore.plot_roc_curve(fpr, tpr, label="A")
+    ax = lrcore.plot_roc_curve(fpr, tpr**2, ax=ax, label="B")
+    chance = [line for line in ax.lines if line.get_label() == "chance"]
+    assert len(chance) == 1
+    np.testing.assert_array_equal(chance[0].get_xdata(), [0, 1])
+    curves = [line for line in ax.lines if line.get_label() in ("A", "B")]
+    np.testing.assert_allclose(curves[0].get_xdata(), fpr.numpy())
+    np.testing.assert_allclose(curves[0].get_ydata(), tpr.numpy())
+    np.testing.assert_allclose(curves[1].get_ydata(), (tpr**2).numpy())
+    assert not matplotlib.colors.same_color(curves[0].get_color(), curves[1].get_color())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance", "A", "B"]
+
+
+def test_plot_precision_recall_curve_is_a_step_curve():
+    precision, recall = _pr()
+    ax = lrcore.plot_precision_recall_curve(precision, recall)
+    (line,) = ax.lines
+    assert line.get_drawstyle() == "steps-post"
+    np.testing.assert_allclose(line.get_xdata(), recall.numpy())
+    np.testing.assert_allclose(line.get_ydata(), precision.numpy())
+    assert ax.get_xlabel() == "recall" and ax.get_ylabel() == "precision"
+    assert ax.get_legend() is None
+
+
+def test_curve_plots_from_lrcore_curves(test64, assert_pure):
+    x, y = test64
+    scores = x @ torch.linspace(-1, 1, 10, dtype=torch.float64).reshape(-1, 1)
+    fpr, tpr, _ = lrcore.roc_curve(scores, y)
+    ax = assert_pure(lrcore.plot_roc_curve, fpr, tpr, label="AUC")
+    np.testing.assert_allclose(ax.lines[-1].get_xdata(), fpr.numpy())
+    precision, recall, _ = lrcore.precision_recall_curve(scores, y)
+    ax = assert_pure(lrcore.plot_precision_recall_curve, precision, recall)
+    np.testing.assert_allclose(ax.lines[-1].get_ydata(), precision.numpy())

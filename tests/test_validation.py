@@ -572,69 +572,168 @@ OPTIM = [
         DTYPES.format(a="x", b="y_val", da="torch.float32", db="torch.float64"),
         "fit-y_val-dtype",
     ),
+    *[
+        case(
+            lambda v=v: _fit(momentum=v),
+            ValueError,
+            f"momentum must be a number in [0, 1), got {float(v)}",
+            f"fit-momentum-{v!r}",
+        )
+        for v in (1, 1.0, 1.5, -0.1, math.nan, math.inf)
+    ],
+    *[
+        case(
+            lambda v=v: _fit(momentum=v),
+            TypeError,
+            f"momentum must be a real number, got {type(v).__name__}",
+            f"fit-momentum-{type(v).__name__}",
+        )
+        for v in ("0.9", True, None, torch.tensor(0.9))
+    ],
+    *[
+        case(
+            lambda v=v: _fit(momentum=0.9, nesterov=v),
+            TypeError,
+            f"nesterov must be a bool (True or False), got {type(v).__name__}",
+            f"fit-nesterov-{v!r}",
+        )
+        for v in (1, 0, "True", None)
+    ],
+    case(
+        lambda: _fit(nesterov=True),
+        ValueError,
+        "nesterov=True needs momentum > 0, got momentum=0.0",
+        "fit-nesterov-without-momentum",
+    ),
+    case(
+        lambda: _fit(momentum=0, nesterov=True),
+        ValueError,
+        "nesterov=True needs momentum > 0, got momentum=0.0",
+        "fit-nesterov-momentum-int-0",
+    ),
 ]
+
+
+def _newton(x=None, y=None, **kwargs):
+    return lrcore.fit_newton(X() if x is None else x, Y() if y is None else y, **kwargs)
+
+
+NEWTON = [
+    *matrix_cases("fit_newton", lambda x: _newton(x=x)),
+    *label_cases("fit_newton", lambda y: _newton(y=y)),
+    case(lambda: _newton(y=Y()[:4]), ValueError, ROWS.format(a="x", b="y", na=5, nb=4), "fit_newton-rows"),
+    case(
+        lambda: _newton(y=Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "fit_newton-dtype",
+    ),
+    case(lambda: _newton(l2=-0.1), ValueError, "l2 must be a finite number >= 0, got -0.1", "fit_newton-l2-negative"),
+    case(lambda: _newton(l2=math.nan), ValueError, "l2 must be a finite number >= 0, got nan", "fit_newton-l2-nan"),
+    case(lambda: _newton(l2="0"), TypeError, "l2 must be a real number, got str", "fit_newton-l2-str"),
+    case(lambda: _newton(max_iter=-1), ValueError, "max_iter must be >= 0, got -1", "fit_newton-max_iter--1"),
+    case(lambda: _newton(max_iter=10.0), TypeError, "max_iter must be an int, got float", "fit_newton-max_iter-float"),
+    case(lambda: _newton(max_iter=True), TypeError, "max_iter must be an int, got bool", "fit_newton-max_iter-True"),
+    *[
+        case(
+            lambda v=v: _newton(tol=v),
+            ValueError,
+            f"tol must be a finite positive number, got {float(v)}",
+            f"fit_newton-tol-{v!r}",
+        )
+        for v in (0, -1e-10, math.nan, math.inf)
+    ],
+    case(lambda: _newton(tol="1e-10"), TypeError, "tol must be a real number, got str", "fit_newton-tol-str"),
+    case(lambda: _newton(tol=None), TypeError, "tol must be a real number, got NoneType", "fit_newton-tol-None"),
+    case(
+        lambda: _newton(y=torch.ones(N, 1)),
+        ValueError,
+        "y must contain both classes, got only 1: the loss keeps falling as the bias grows without bound, "
+        "so there is no optimum",
+        "fit_newton-y-only-ones",
+    ),
+    case(
+        lambda: _newton(y=torch.zeros(N, 1)),
+        ValueError,
+        "y must contain both classes, got only 0",
+        "fit_newton-y-only-zeros",
+        full=False,
+    ),
+    # X()'s three columns differ by constants: with the column of ones, rank 2.
+    case(
+        lambda: _newton(),
+        ValueError,
+        "the columns of [x, 1] must be linearly independent when l2 = 0, got rank 2 for 4 columns",
+        "fit_newton-x-dependent-columns",
+        full=False,
+    ),
+    case(
+        lambda: _newton(x=torch.tensor([[-2.0], [-1.0], [1.0], [2.0]]), y=torch.tensor([[0.0], [0.0], [1.0], [1.0]])),
+        ValueError,
+        "x and y are linearly separable: after 1 Newton step the weights classify every training sample",
+        "fit_newton-separable",
+        full=False,
+    ),
+]
+
+
+def binary_cases(prefix, call, name):
+    """Cases for an (n, 1) argument of 0/1 labels of any dtype; ``call(t)`` runs the function with it."""
+    return [
+        case(lambda: call([[0], [1]]), TypeError, NOT_TENSOR.format(name=name, type="list"), f"{prefix}-{name}-list"),
+        case(
+            lambda: call(np.ones((5, 1))),
+            TypeError,
+            NOT_TENSOR.format(name=name, type="ndarray"),
+            f"{prefix}-{name}-ndarray",
+        ),
+        case(
+            lambda: call(Y().long().reshape(-1)),
+            ValueError,
+            f"{name} must have shape (n, 1), got shape (5,)",
+            f"{prefix}-{name}-(n,)-trap",
+        ),
+        case(
+            lambda: call(Y().long().repeat(1, 2)),
+            ValueError,
+            f"{name} must have shape (n, 1), got shape (5, 2)",
+            f"{prefix}-{name}-(n,2)",
+        ),
+        case(
+            lambda: call(torch.empty(0, 1)),
+            ValueError,
+            EMPTY.format(name=name, shape="(0, 1)"),
+            f"{prefix}-{name}-empty",
+        ),
+        case(
+            lambda: call(torch.full((5, 1), 0.7)),
+            ValueError,
+            f"{name} must contain only 0 and 1 (threshold probabilities first), got other values",
+            f"{prefix}-{name}-probabilities",
+        ),
+        case(
+            lambda: call(torch.full((5, 1), 2)),
+            ValueError,
+            f"{name} must contain only 0 and 1 (threshold probabilities first), got other values",
+            f"{prefix}-{name}-2",
+        ),
+        case(
+            lambda: call(with_value(Y(), math.nan)),
+            ValueError,
+            f"{name} must contain only 0 and 1 (threshold probabilities first), got other values",
+            f"{prefix}-{name}-nan",
+        ),
+    ]
 
 
 def _binary_cases(name, fn):
     def pred():
         return Y().long()
 
-    cases = []
-    for arg in ("y_pred", "y_true"):
-
-        def call(t, arg=arg):
-            return fn(t, pred()) if arg == "y_pred" else fn(pred(), t)
-
-        cases += [
-            case(
-                lambda call=call: call([[0], [1]]),
-                TypeError,
-                NOT_TENSOR.format(name=arg, type="list"),
-                f"{name}-{arg}-list",
-            ),
-            case(
-                lambda call=call: call(np.ones((5, 1))),
-                TypeError,
-                NOT_TENSOR.format(name=arg, type="ndarray"),
-                f"{name}-{arg}-ndarray",
-            ),
-            case(
-                lambda call=call: call(pred().reshape(-1)),
-                ValueError,
-                f"{arg} must have shape (n, 1), got shape (5,)",
-                f"{name}-{arg}-(n,)-trap",
-            ),
-            case(
-                lambda call=call: call(pred().repeat(1, 2)),
-                ValueError,
-                f"{arg} must have shape (n, 1), got shape (5, 2)",
-                f"{name}-{arg}-(n,2)",
-            ),
-            case(
-                lambda call=call: call(torch.empty(0, 1)),
-                ValueError,
-                EMPTY.format(name=arg, shape="(0, 1)"),
-                f"{name}-{arg}-empty",
-            ),
-            case(
-                lambda call=call: call(torch.full((5, 1), 0.7)),
-                ValueError,
-                f"{arg} must contain only 0 and 1 (threshold probabilities first), got other values",
-                f"{name}-{arg}-probabilities",
-            ),
-            case(
-                lambda call=call: call(torch.full((5, 1), 2)),
-                ValueError,
-                f"{arg} must contain only 0 and 1 (threshold probabilities first), got other values",
-                f"{name}-{arg}-2",
-            ),
-            case(
-                lambda call=call: call(with_value(Y(), math.nan)),
-                ValueError,
-                f"{arg} must contain only 0 and 1 (threshold probabilities first), got other values",
-                f"{name}-{arg}-nan",
-            ),
-        ]
+    cases = [
+        *binary_cases(name, lambda t: fn(t, pred()), "y_pred"),
+        *binary_cases(name, lambda t: fn(pred(), t), "y_true"),
+    ]
     cases.append(
         case(
             lambda: fn(pred(), pred()[:3]), ValueError, ROWS.format(a="y_pred", b="y_true", na=5, nb=3), f"{name}-rows"
@@ -734,18 +833,214 @@ TRAJECTORY = [
 ]
 
 
-METRICS = TRAJECTORY + [
-    case_
-    for name, fn in [
-        ("confusion_matrix", lrcore.confusion_matrix),
-        ("accuracy", lrcore.accuracy),
-        ("precision", lrcore.precision),
-        ("recall", lrcore.recall),
-        ("f1_score", lrcore.f1_score),
-        ("compute_metrics", lrcore.compute_metrics),
+def _auc(x=None, y=None):
+    return lrcore.auc(
+        torch.tensor([0.0, 0.5, 1.0]) if x is None else x, torch.tensor([0.0, 1.0, 1.0]) if y is None else y
+    )
+
+
+def _vector_cases(prefix, call, name):
+    """Cases for a (k,) floating argument; ``call(t)`` runs the function with it."""
+    return [
+        case(
+            lambda: call([0.0, 1.0, 2.0]), TypeError, NOT_TENSOR.format(name=name, type="list"), f"{prefix}-{name}-list"
+        ),
+        case(
+            lambda: call(torch.arange(3)),
+            TypeError,
+            NOT_FLOAT.format(name=name, dtype="torch.int64"),
+            f"{prefix}-{name}-int64",
+        ),
+        case(
+            lambda: call(torch.zeros(3, 1)),
+            ValueError,
+            f"{name} must be 1-D with shape (k,), got shape (3, 1)",
+            f"{prefix}-{name}-column",
+        ),
+        case(
+            lambda: call(torch.tensor(1.0)),
+            ValueError,
+            f"{name} must be 1-D with shape (k,), got shape ()",
+            f"{prefix}-{name}-0d",
+        ),
+        case(lambda: call(torch.empty(0)), ValueError, EMPTY.format(name=name, shape="(0,)"), f"{prefix}-{name}-empty"),
+        case(
+            lambda: call(torch.tensor([0.0, math.nan, 1.0])),
+            ValueError,
+            NOT_FINITE.format(name=name),
+            f"{prefix}-{name}-nan",
+        ),
     ]
-    for case_ in _binary_cases(name, fn)
+
+
+CURVES = [
+    *[
+        case_
+        for name, fn in [("roc_curve", lrcore.roc_curve), ("precision_recall_curve", lrcore.precision_recall_curve)]
+        for case_ in [
+            *column_cases(name, lambda s, fn=fn: fn(s, Y()), "y_score", S),
+            *binary_cases(name, lambda t, fn=fn: fn(S(), t), "y_true"),
+            case(
+                lambda fn=fn: fn(S(), Y()[:4]),
+                ValueError,
+                ROWS.format(a="y_score", b="y_true", na=5, nb=4),
+                f"{name}-rows",
+            ),
+            case(
+                lambda fn=fn: fn(S(), torch.zeros(N, 1)),
+                ValueError,
+                "y_true must contain at least one positive sample (1), got only 0: recall and the true-positive rate "
+                "would be 0/0 at every threshold",
+                f"{name}-y_true-no-positive",
+            ),
+        ]
+    ],
+    case(
+        lambda: lrcore.roc_curve(S(), torch.ones(N, 1, dtype=torch.bool)),
+        ValueError,
+        "y_true must contain at least one negative sample (0), got only 1: the false-positive rate would be 0/0 "
+        "at every threshold",
+        "roc_curve-y_true-no-negative",
+    ),
+    *_vector_cases("auc", lambda x: _auc(x=x), "x"),
+    *_vector_cases("auc", lambda y: _auc(y=y), "y"),
+    case(
+        lambda: _auc(y=torch.tensor([0.0, 1.0])),
+        ValueError,
+        "x and y must have the same length, got 3 and 2",
+        "auc-lengths",
+    ),
+    case(
+        lambda: _auc(y=torch.tensor([0.0, 1.0, 1.0], dtype=F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "auc-dtype",
+    ),
+    case(
+        lambda: _auc(torch.tensor([0.5]), torch.tensor([1.0])),
+        ValueError,
+        "x must have at least 2 points to enclose an area, got 1",
+        "auc-one-point",
+    ),
+    case(
+        lambda: _auc(x=torch.tensor([0.0, 1.0, 0.5])),
+        ValueError,
+        "x must be monotonic (non-decreasing or non-increasing), got both rises and falls",
+        "auc-not-monotonic",
+    ),
 ]
+
+
+def _boundary(x=None, y=None, w=None, b=None, **kwargs):
+    return lrcore.plot_decision_boundary(
+        X()[:, :2] if x is None else x,
+        Y() if y is None else y,
+        torch.ones(2, 1) if w is None else w,
+        B() if b is None else b,
+        **kwargs,
+    )
+
+
+# Plotting helpers draw what they are given; plot_decision_boundary checks its model and data,
+# because a wrong shape there would otherwise draw a wrong line without a word.
+PLOTTING = [
+    case(
+        lambda: _boundary(x=X()[:, :2].numpy()),
+        TypeError,
+        NOT_TENSOR.format(name="x", type="ndarray"),
+        "plot_decision_boundary-x-ndarray",
+    ),
+    case(
+        lambda: _boundary(x=X()[:, :2].long()),
+        TypeError,
+        NOT_FLOAT.format(name="x", dtype="torch.int64"),
+        "plot_decision_boundary-x-int64",
+    ),
+    case(
+        lambda: _boundary(x=with_value(X()[:, :2], math.inf)),
+        ValueError,
+        NOT_FINITE.format(name="x"),
+        "plot_decision_boundary-x-inf",
+    ),
+    case(
+        lambda: _boundary(x=X()),
+        ValueError,
+        "x must have shape (n, 2), got shape (5, 3)",
+        "plot_decision_boundary-x-three-features",
+    ),
+    case(
+        lambda: _boundary(y=Y().reshape(-1)),
+        ValueError,
+        COLUMN_1D.format(name="y"),
+        "plot_decision_boundary-y-(n,)-trap",
+    ),
+    case(
+        lambda: _boundary(y=with_value(Y(), 0.5)),
+        ValueError,
+        LABELS.format(name="y", bad=0.5),
+        "plot_decision_boundary-y-0.5",
+    ),
+    case(
+        lambda: _boundary(y=Y()[:4]),
+        ValueError,
+        ROWS.format(a="x", b="y", na=5, nb=4),
+        "plot_decision_boundary-rows",
+    ),
+    case(
+        lambda: _boundary(w=W()),
+        ValueError,
+        "w must have shape (2, 1) to match x of shape (5, 2), got shape (3, 1)",
+        "plot_decision_boundary-w-wrong-D",
+    ),
+    case(
+        lambda: _boundary(w=torch.zeros(2, 1)),
+        ValueError,
+        "w must not be zero: the model then predicts the same probability everywhere, no boundary",
+        "plot_decision_boundary-w-zero",
+    ),
+    case(
+        lambda: _boundary(b=B().reshape(1)),
+        ValueError,
+        "b must have shape (1, 1), got shape (1,)",
+        "plot_decision_boundary-b-(1,)",
+    ),
+    *[
+        case(
+            lambda v=v: _boundary(probability_levels=[0.5, v]),
+            ValueError,
+            f"probability_levels must hold numbers in (0, 1), got {v!r}",
+            f"plot_decision_boundary-level-{v!r}",
+        )
+        for v in (0, 1.0, -0.5, math.nan)
+    ],
+    *[
+        case(
+            lambda v=v: _boundary(probability_levels=[0.5, v]),
+            TypeError,
+            f"probability_levels must hold real numbers, got {type(v).__name__}",
+            f"plot_decision_boundary-level-{v!r}",
+        )
+        for v in ("0.5", True, None)
+    ],
+]
+
+
+METRICS = (
+    TRAJECTORY
+    + CURVES
+    + [
+        case_
+        for name, fn in [
+            ("confusion_matrix", lrcore.confusion_matrix),
+            ("accuracy", lrcore.accuracy),
+            ("precision", lrcore.precision),
+            ("recall", lrcore.recall),
+            ("f1_score", lrcore.f1_score),
+            ("compute_metrics", lrcore.compute_metrics),
+        ]
+        for case_ in _binary_cases(name, fn)
+    ]
+)
 
 
 def _landscape(x=None, y=None, w_range=(-1, 1), b_range=(-1, 1), num=3):
@@ -930,7 +1225,7 @@ DATA = [
 ]
 
 
-ALL_CASES = PREPROCESSING + MODEL + LOSSES + GRADIENTS + OPTIM + METRICS + LANDSCAPE + DATA
+ALL_CASES = PREPROCESSING + MODEL + LOSSES + GRADIENTS + OPTIM + NEWTON + METRICS + LANDSCAPE + DATA + PLOTTING
 
 
 @pytest.mark.parametrize(("call", "exc", "pattern"), ALL_CASES)
@@ -940,8 +1235,9 @@ def test_bad_input_raises(call, exc, pattern):
 
 
 def test_every_validating_public_function_has_cases():
-    # Plotting helpers draw what they are given and validate nothing; load_breast_cancer_means
-    # and use_book_style take no argument. Every other name in lrcore.__all__ must appear in a case id.
+    # Plotting helpers draw what they are given (plot_decision_boundary has cases all the same);
+    # load_breast_cancer_means and use_book_style take no argument. Every other name in
+    # lrcore.__all__ must appear in a case id.
     ids = {p.id.split("-")[0] for p in ALL_CASES}
     aliases = {
         "bce": "binary_cross_entropy",
