@@ -66,6 +66,8 @@ class Problem:
 
     x: Tensor  # (341, 10)
     y: Tensor  # (341, 1)
+    x_val: Tensor  # (114, 10), standardized with the training statistics
+    y_val: Tensor  # (114, 1)
     w0: Tensor  # (10, 1)
     b0: Tensor  # (1, 1)
     x_np: np.ndarray
@@ -81,16 +83,19 @@ class Problem:
 
 def load_problem() -> Problem:
     X, y = lrcore.load_breast_cancer_means()
-    X_train, _, _, y_train, _, _ = lrcore.train_val_test_split(X, y)
-    x, y_t = lrcore.to_tensors(X_train, y_train, dtype=torch.float32)
+    X_train, X_val, _, y_train, y_val, _ = lrcore.train_val_test_split(X, y)
+    x, y_t, x_val, y_val_t = lrcore.to_tensors(X_train, y_train, X_val, y_val, dtype=torch.float32)
     mean, std = lrcore.fit_standardizer(x)
     x = lrcore.standardize(x, mean, std)
+    x_val = lrcore.standardize(x_val, mean, std)
     torch.manual_seed(0)
     w0 = torch.randn(10, 1)
     b0 = torch.zeros(1, 1)
     return Problem(
         x=x,
         y=y_t,
+        x_val=x_val,
+        y_val=y_val_t,
         w0=w0,
         b0=b0,
         x_np=x.numpy().copy(),
@@ -147,6 +152,30 @@ LOOP_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "inline": _inline_bce,
     "lrcore": lrcore.binary_cross_entropy_with_logits,  # validates its inputs on every call
 }
+
+
+def stepwise_metrics(x: Tensor, y: Tensor, weights: Tensor, biases: Tensor) -> dict[str, list[float]]:
+    """Precision, recall and F1 after every step, one step at a time, as the lab computes them."""
+    curves: dict[str, list[float]] = {"precision": [], "recall": [], "f1": []}
+    for w, b in zip(weights, biases, strict=True):
+        predicted = torch.sigmoid(x @ w + b) >= 0.5
+        tp = (predicted & (y == 1)).sum().item()
+        fp = (predicted & (y == 0)).sum().item()
+        fn = (~predicted & (y == 1)).sum().item()
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        curves["precision"].append(precision)
+        curves["recall"].append(recall)
+        curves["f1"].append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return curves
+
+
+def sklearn_unpenalised(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's lbfgs on the unregularised problem (C = inf; penalty=None is deprecated)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(x, y.ravel())
+    return model.coef_.reshape(-1, 1), model.intercept_.reshape(1, 1)
 
 
 def loop_landscape(
@@ -349,6 +378,16 @@ def benchmarks(p: Problem, loop_loss: str) -> list[Benchmark]:
         J_loop = loop_landscape(x1, y, ws[idx], bs[idx], _inline_bce)
         return [Check("J on a 10 x 10 subgrid vs the loop", _max_abs(J[idx][:, idx], J_loop), 1e-4)]
 
+    history = lrcore.fit(p.x, p.y, p.w0, p.b0, LEARNING_RATE, FIT_STEPS)
+    x64, y64 = p.x.double(), p.y.double()
+
+    def check_metrics(batched: dict[str, Tensor], stepwise: dict[str, list[float]]) -> list[Check]:
+        return [Check(f"{k} at all {FIT_STEPS + 1} steps", _max_abs(batched[k], v), 1e-6) for k, v in stepwise.items()]
+
+    def check_newton(newton: tuple[Tensor, Tensor, Any], sk: tuple[np.ndarray, np.ndarray]) -> list[Check]:
+        # lbfgs stops on its own loss-change criterion a few 1e-6 short of the optimum.
+        return [Check("w, b: fit_newton vs lbfgs", max(_max_abs(newton[0], sk[0]), _max_abs(newton[1], sk[1])), 1e-4)]
+
     return [
         Benchmark(
             name=f"fit, {FIT_STEPS} steps, vs numpy loop",
@@ -379,6 +418,26 @@ def benchmarks(p: Problem, loop_loss: str) -> list[Benchmark]:
             baseline_name=f"Python double loop, {loop_loss} BCE",
             check=check_grid,
             goal=Goal(1 / 15, "<="),
+            repeats=10,
+            baseline_repeats=5,
+        ),
+        Benchmark(
+            name=f"precision/recall/F1 on validation at all {FIT_STEPS + 1} steps, batched vs step by step",
+            candidate=lambda: lrcore.metrics_along_trajectory(p.x_val, p.y_val, history.weights, history.biases),
+            baseline=lambda: stepwise_metrics(p.x_val, p.y_val, history.weights, history.biases),
+            baseline_name="one evaluation per step, as the lab does",
+            check=check_metrics,
+            goal=Goal(1 / 20, "<="),
+            repeats=6,
+            baseline_repeats=2,
+        ),
+        Benchmark(
+            name="fit_newton vs scikit-learn lbfgs, unregularised, float64",
+            candidate=lambda: lrcore.fit_newton(x64, y64),
+            baseline=lambda: sklearn_unpenalised(x64.numpy(), y64.numpy()),
+            baseline_name="LogisticRegression(C=inf, tol=1e-10)",
+            check=check_newton,
+            goal=Goal(1.0, "<="),
             repeats=10,
             baseline_repeats=5,
         ),

@@ -210,14 +210,16 @@ def metrics_along_trajectory(
     check_threshold(threshold)
     # (n, D) @ (D, k) + (1, k): the logits of every step at once; compare probabilities, as
     # lrcore.predict does, so that both agree at the threshold itself.
-    logits = x @ weights[:, :, 0].T + biases[:, 0, 0]
-    predicted = torch.sigmoid(logits) >= threshold
-    positive = y_true.bool()
-    # Counts in x's dtype before dividing: integer / integer would give float32 ratios.
-    tp = (predicted & positive).sum(dim=0).to(x.dtype)
-    fp = (predicted & ~positive).sum(dim=0).to(x.dtype)
-    fn = (~predicted & positive).sum(dim=0).to(x.dtype)
-    tn = (~predicted & ~positive).sum(dim=0).to(x.dtype)
+    logits = torch.addmm(biases[:, 0, 0], x, weights[:, :, 0].T)
+    predicted = (torch.sigmoid(logits) >= threshold).to(x.dtype)  # (n, k) of 0.0 / 1.0
+    # Counts as products with the labels: one (1, n) @ (n, k) product instead of four masked
+    # sums over the (n, k) matrix. They are exact integers in x's dtype (n is far below 2**24),
+    # so the ratios are computed in that dtype too.
+    tp = (y_true.T @ predicted).reshape(-1)
+    predicted_positive = predicted.sum(dim=0)
+    fp = predicted_positive - tp
+    fn = y_true.sum() - tp
+    tn = x.shape[0] - tp - fp - fn
 
     def ratio(numerator: Tensor, denominator: Tensor) -> Tensor:
         return torch.where(denominator > 0, numerator / denominator.clamp_min(1), 0.0)
