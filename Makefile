@@ -1,33 +1,58 @@
-# make book : create .venv, install the pinned requirements and lrcore, build _build/html
-# make test : lint, unit tests, then strict nbval on the notebooks the build executed
+# make book : create .venv, install the pinned requirements and lrcore, `npm ci` (MathJax, which
+#             the site serves itself, and axe-core, for the browser tests), build _build/html
+# make test : build, lint, unit tests, strict nbval on the notebooks the build executed, then the
+#             built site: its links and anchors (no browser), and the browser tests (Debian's
+#             Chromium; .ci/run installs it where missing)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+SITE := _build/html/index.html
 
-.PHONY: book test lint unit nbval bench clean
+.PHONY: book test lint unit nbval links browser bench clean
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
-# as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py).
-book: $(INSTALLED)
+# as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
+# students' exercise notebooks, published into the site (_build/html/_downloads/student/).
+book: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python tools/build_book.py
+	$(BIN)/python tools/student_notebooks.py
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	touch $@
 
-test: book lint unit nbval
+# Exactly the versions of package-lock.json; node_modules/ is not committed.
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The site that `links` and `browser` test, built if there is none yet.
+$(SITE):
+	$(MAKE) book
+
+test: book lint unit nbval links browser
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check lrcore tests benchmarks tools book
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/test_links.py
 
 nbval: $(INSTALLED)
 	$(BIN)/python -m pytest -p tests.nbval_glue --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		_build/jupyter_execute
+
+# Every internal link and anchor of the built site resolves (LRBOOK_BUILD_DIR: another build).
+links: $(INSTALLED) | $(SITE)
+	$(BIN)/python -m pytest tests/test_links.py
+
+# The built site in Chromium, served on 127.0.0.1 with every other host cut off; screenshots
+# go to _build/screenshots/. --confcutdir: the unit tests' conftest (torch, sklearn) is not needed.
+browser: $(INSTALLED) $(NODE_INSTALLED) | $(SITE)
+	$(BIN)/python -m pytest --confcutdir=tests/browser tests/browser
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_lrcore.py
