@@ -157,6 +157,9 @@ PLAYER_BUTTONS = {
     "Increase speed": "plus",
 }
 
+#: Each button's icon (the theme's Font Awesome replaces ``<i class="fa ...">`` by an SVG) and its width.
+ICONS_JS = "bs => bs.map(b => b.querySelector('svg')).map(s => [s?.dataset.icon, s?.getBoundingClientRect().width])"
+
 
 def test_learning_rate_animation_plays(open_page):
     """The gradient-descent animation plays in the static page, frame by frame, with no kernel.
@@ -177,9 +180,7 @@ def test_learning_rate_animation_plays(open_page):
 
     buttons = page.locator("div.animation .anim-buttons button")
     assert buttons.evaluate_all("bs => bs.map(b => b.title)") == list(PLAYER_BUTTONS)
-    icons = buttons.evaluate_all(
-        "bs => bs.map(b => [b.querySelector('svg')?.dataset.icon, b.querySelector('svg')?.getBoundingClientRect().width])"
-    )
+    icons = buttons.evaluate_all(ICONS_JS)
     assert [icon for icon, _ in icons] == list(PLAYER_BUTTONS.values()), icons
     assert all(width > 0 for _, width in icons), icons
 
