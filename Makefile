@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 SITE := _build/html/index.html
 
-.PHONY: book test lint unit nbval links browser bench clean
+.PHONY: book test lint unit nbval links browser bench bench-build clean
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
@@ -56,6 +56,11 @@ browser: $(INSTALLED) $(NODE_INSTALLED) | $(SITE)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_lrcore.py
+
+# Clean parallel build against plain `jupyter-book build .`, three rounds each, then the
+# incremental rebuilds (about 15 minutes on 2 cores).
+bench-build: $(INSTALLED) $(NODE_INSTALLED)
+	$(BIN)/python benchmarks/bench_build.py --rounds 3
 
 clean:
 	rm -rf _build

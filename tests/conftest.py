@@ -7,7 +7,9 @@ compare ``lrcore`` against.
 from __future__ import annotations
 
 import copy
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -21,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 matplotlib.use("Agg")  # headless: no window may ever open during the tests
 
 #: The two floating dtypes lrcore supports.
+ROOT = Path(__file__).resolve().parents[1]
 FLOAT_DTYPES = [torch.float32, torch.float64]
 
 #: Seed of the reference split (the lrcore default ``seed=0``).
@@ -167,3 +170,12 @@ def assert_pure():
         return result
 
     return call
+
+
+@pytest.fixture(scope="session")
+def build_book():
+    """``tools/build_book.py`` as a module (the tools folder is not a package)."""
+    spec = importlib.util.spec_from_file_location("build_book", ROOT / "tools" / "build_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

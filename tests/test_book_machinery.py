@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from sphinx.errors import ExtensionError
 
 import lrcore
 
@@ -78,11 +79,11 @@ def test_nbval_fails_when_an_output_changes(nb_dir):
     assert "44" in result.stdout and "42" in result.stdout
 
 
-def _glue_notebook(nb_dir: Path, name: str, recorded: str) -> Path:
+def _glue_notebook(nb_dir: Path, name: str, recorded: str, value: str = "6 * 7") -> Path:
     """A notebook as myst-nb leaves it: the glue output moved out into ``.glue.json``."""
     path = _executed_notebook(
         nb_dir / f"{name}.ipynb",
-        "from myst_nb import glue\nglue('answer', 6 * 7, display=False)\nprint('visible')",
+        f"from myst_nb import glue\nglue('answer', {value}, display=False)\nprint('visible')",
     )
     notebook = nbformat.read(path, as_version=4)
     glued = [o for o in notebook.cells[0].outputs if "scrapbook" in o.get("metadata", {})]
@@ -101,6 +102,38 @@ def test_nbval_checks_glued_values(nb_dir):
     assert result_same.returncode == 0, result_same.stdout
     assert result_changed.returncode != 0
     assert "glued value 'answer' changed: the build recorded 41, the re-run gave 42" in result_changed.stdout
+
+
+def test_nbval_compares_glued_floats_to_ten_digits(nb_dir):
+    """A float that differs in its 16th digit (a sum in another order) is the same number."""
+    last_digit = _glue_notebook(nb_dir, "glue_float_ulp", "2.1941966319650064", value="2.194196631965006")
+    changed = _glue_notebook(nb_dir, "glue_float_changed", "2.19419663", value="2.194196631965006")
+    result_same, result_changed = _run_nbval(last_digit), _run_nbval(changed)
+    assert result_same.returncode == 0, result_same.stdout
+    assert result_changed.returncode != 0
+    assert "the build recorded 2.19419663, the re-run gave 2.194196631965006" in result_changed.stdout
+
+
+@pytest.mark.parametrize(
+    ("got", "recorded", "same"),
+    [
+        ("42", "42", True),
+        ("42", "41", False),
+        ("42", "42.0", False),  # an int became a float: the type is part of the value
+        ("1.0000000000000002", "1.0", True),
+        ("1.00000000001", "1.0", True),  # 11th digit
+        ("1.000000001", "1.0", False),  # 10th digit
+        ("-0.0", "0.0", True),
+        ("1e-300", "0.0", False),  # no absolute tolerance: a tiny number is not zero
+        ("nan", "nan", True),  # the same repr
+        ("'0.5'", "'0.50'", False),  # strings are compared as they are
+        ("(1.0, 2.0)", "(1.0, 2.0000000000000004)", False),  # only a plain float gets the tolerance
+    ],
+)
+def test_same_glued_value(got, recorded, same):
+    from tests.nbval_glue import same_glued_value
+
+    assert same_glued_value(got, recorded) is same
 
 
 def _mini_book(root: Path, value: int) -> None:
@@ -180,6 +213,98 @@ def test_cache_reexecutes_what_changed_and_nothing_else(tmp_path):
     assert "computed with VALUE = 2" in html, "the cache served outputs of the old lrcore"
     caches = list((tmp_path / "_build" / ".jupyter_cache").glob("lrcore-*"))
     assert len(caches) == 1, "the cache of the old source key must be removed"
+
+
+# ---------------------------------------------------------------------------- the parallel build's extensions
+
+
+def _cache_notebooks(cache_path: str, worker: int, count: int, errors) -> None:
+    """One reader process: cache ``count`` distinct executed notebooks, count the KeyErrors."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(cache_path)
+    for index in range(count):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {worker}_{index}")])
+        notebook.cells[0].execution_count = 1
+        try:
+            cache.cache_notebook_bundle(CacheBundleIn(notebook, f"/w{worker}/{index}.md"), check_validity=False)
+        except KeyError:
+            errors.put(1)
+
+
+@pytest.fixture
+def parallel_safe_cache(monkeypatch):
+    """The extension's module; whatever it patches in jupyter-cache is undone after the test."""
+    from jupyter_cache.cache.db import NbCacheRecord
+
+    monkeypatch.syspath_prepend(str(BOOK / "_ext"))
+    monkeypatch.setattr(NbCacheRecord, "records_to_delete", NbCacheRecord.__dict__["records_to_delete"])
+    import parallel_safe_cache
+
+    return parallel_safe_cache
+
+
+def test_parallel_safe_cache_keeps_every_notebook_cached_at_once(tmp_path, parallel_safe_cache):
+    """Four processes caching at once lose nothing (jupyter-cache alone loses ~1 record in 5)."""
+    import multiprocessing
+
+    from jupyter_cache import get_cache
+
+    parallel_safe_cache.patch()  # as the extension's setup does; the forked workers inherit it
+    cache_path = str(tmp_path / "cache")
+    get_cache(cache_path).list_cache_records()  # the database exists before the fork, as in the build
+    context = multiprocessing.get_context("fork")
+    errors = context.Queue()
+    workers = [context.Process(target=_cache_notebooks, args=(cache_path, w, 60, errors)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert errors.empty(), "a process failed to trim the cache while another cached a notebook"
+    records = get_cache(cache_path).list_cache_records()
+    assert len(records) == 240, "a notebook cached by one process was deleted by another"
+
+
+def test_parallel_safe_cache_trims_like_jupyter_cache(tmp_path, parallel_safe_cache):
+    """Alone, the one-query ``records_to_delete`` names the same records as jupyter-cache's own."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from jupyter_cache.cache.db import NbCacheRecord
+
+    original = NbCacheRecord.records_to_delete  # jupyter-cache's: the fixture restored it
+    assert original is not parallel_safe_cache.records_to_delete
+    cache = get_cache(str(tmp_path / "cache"))
+    for index in range(12):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {index}")])
+        notebook.cells[0].execution_count = 1
+        cache.cache_notebook_bundle(CacheBundleIn(notebook, f"/{index}.md"), check_validity=False)
+    NbCacheRecord.touch(3, cache.db)  # used recently: kept longer than its creation order says
+    for keep in (0, 1, 5, 11, 12, 20):
+        assert sorted(parallel_safe_cache.records_to_delete(keep, cache.db)) == sorted(original(keep, cache.db)), keep
+    assert parallel_safe_cache.records_to_delete(5, cache.db) == [8, 7, 6, 5, 4, 2, 1]
+    parallel_safe_cache.patch()
+    assert NbCacheRecord.records_to_delete is parallel_safe_cache.records_to_delete
+
+
+def test_one_document_per_task_makes_chunks_of_one(monkeypatch):
+    import sphinx.builders
+    import sphinx.util.parallel
+
+    monkeypatch.syspath_prepend(str(BOOK / "_ext"))
+    monkeypatch.setattr(sphinx.builders, "make_chunks", sphinx.builders.make_chunks)  # undone after the test
+    import one_document_per_task
+
+    docs = [f"doc{i}" for i in range(16)]
+    assert sphinx.util.parallel.make_chunks(docs, 2) == [docs[:8], docs[8:]]  # what Sphinx does
+    assert one_document_per_task.one_per_chunk(docs, 2) == [[d] for d in docs]
+    one_document_per_task.setup(None)
+    assert sphinx.builders.make_chunks is one_document_per_task.one_per_chunk
+    one_document_per_task.setup(None)  # loaded twice: still fine
+    sphinx.builders.make_chunks = lambda arguments, nproc, maxbatch=10: []  # a Sphinx that moved it
+    with pytest.raises(ExtensionError, match="make_chunks is not Sphinx's: update this extension"):
+        one_document_per_task.setup(None)
 
 
 def _code_cells(chapter: Path) -> list[str]:

@@ -8,13 +8,10 @@ with it, the exercises are there and no solution is.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,14 +88,6 @@ def test_with_the_extension_no_solution_is_left(tmp_path):
     assert "VISIBLE-TEXT" in page and "VISIBLE-OUTPUT" in page
     for secret in ("GATED-SOLUTION-TEXT", "GATED-SOLUTION-OUTPUT", "print(&quot;GATED", "PLAIN-SOLUTION-TEXT"):
         assert secret not in page
-
-
-@pytest.fixture(scope="module")
-def build_book():
-    spec = importlib.util.spec_from_file_location("build_book", ROOT / "tools" / "build_book.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_option_changes_only_the_hidden_build(build_book, tmp_path):

@@ -18,6 +18,7 @@ own environment, or a second run in Colab). A chapter that imports a package tha
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import shutil
@@ -74,11 +75,19 @@ def imported_modules(notebook: nbformat.NotebookNode) -> set[str]:
     return modules
 
 
-def requirements_for(
-    notebook: nbformat.NotebookNode, pins: dict[str, str], name: str
-) -> tuple[list[str], list[str]]:
+@functools.cache
+def installed_distributions() -> dict[str, list[str]]:
+    """``{top-level module: [distribution, ...]}`` of the environment, computed once per build.
+
+    ``importlib.metadata.packages_distributions`` reads every installed package's file list:
+    about half a second each call, which made the downloads the slowest step after execution.
+    """
+    return importlib.metadata.packages_distributions()
+
+
+def requirements_for(notebook: nbformat.NotebookNode, pins: dict[str, str], name: str) -> tuple[list[str], list[str]]:
     """The pins of what the notebook imports and of lrcore's dependencies; the modules imported."""
-    distributions = importlib.metadata.packages_distributions()
+    distributions = installed_distributions()
     modules = sorted(imported_modules(notebook) - set(sys.stdlib_module_names) - {"lrcore"})
     needed = set()
     for module in modules:
