@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 PARALLEL_EXTENSIONS = ["declare_parallel_safe", "one_document_per_task", "parallel_safe_cache"]
 
 
-def test_the_parallel_extensions_come_first(build_book, tmp_path):
+def test_the_parallel_extensions_come_first(build_book, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the conf puts book/_ext on it
     conf = build_book.sphinx_conf(tmp_path).read_text()
     namespace: dict = {}
     exec(compile(conf, "conf.py", "exec"), namespace)  # the generated conf is valid Python
