@@ -33,6 +33,7 @@ from lrcore.model import linear, logistic_regression, predict, sigmoid
 from lrcore.newton import ConvergenceWarning, NewtonHistory, fit_newton
 from lrcore.optim import History, fit, gradient_descent_step
 from lrcore.plotting import (
+    CLASS_COLORS,
     plot_bce_per_sample,
     plot_confusion_matrix,
     plot_decision_boundary,
@@ -49,6 +50,7 @@ from lrcore.preprocessing import fit_standardizer, standardize
 __version__ = "0.1.0"
 
 __all__ = [
+    "CLASS_COLORS",
     "TARGET_NAME",
     "ConvergenceWarning",
     "History",

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
 from torch import Tensor
 
 from lrcore._validation import check_labels, check_matrix, check_params, check_same_rows
@@ -21,6 +22,10 @@ from lrcore.optim import History
 
 #: Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
 COLORS = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "red": "#D55E00", "purple": "#CC79A7"}
+
+#: One colour per class in every figure of the book (benign blue, malignant orange, as in
+#: :func:`plot_decision_boundary`): a reader learns them once.
+CLASS_COLORS = {"benign": COLORS["blue"], "malignant": COLORS["orange"]}
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -61,17 +66,62 @@ def plot_loss_landscape(
     bs: Tensor,
     trajectory: History | None = None,
     ax: Axes | None = None,
-    levels: int = 30,
+    levels: int | Sequence[float] = 30,
+    log_scale: bool = False,
 ) -> Axes:
     """Filled contours of ``J[i, j]`` (at ``ws[i]``, ``bs[j]``), with an optional GD path.
 
-    NaN entries stay blank, which is how the naive float32 landscape shows its holes.
+    NaN and infinite entries stay blank, which is how the naive float32 landscape shows its holes.
+
+    Parameters
+    ----------
+    J : Tensor of shape (num_w, num_b)
+    ws : Tensor of shape (num_w,)
+    bs : Tensor of shape (num_b,)
+    trajectory : History, optional
+        A one-feature run of :func:`lrcore.fit`, drawn from its start to its end.
+    ax : Axes, optional
+    levels : int or sequence of float, default 30
+        An int: that many level boundaries, from the smallest to the largest finite entry of
+        ``J``. A sequence: the boundaries themselves, increasing; give two panels the same
+        ones and they share one colour scale (entries outside it take the end colours).
+    log_scale : bool, default False
+        Space an int number of levels geometrically and map them to colours on a logarithmic
+        scale. A linear scale spends most colours on the steep walls and paints the floor of a
+        valley in one dark colour; a logarithmic one resolves the floor. Needs positive levels.
+
+    Returns
+    -------
+    Axes
     """
-    ax = _axes(ax)
     J = _numpy(J)
     finite = J[np.isfinite(J)]
+    if finite.size == 0:
+        raise ValueError("J must have at least one finite entry, got none")
+    if isinstance(levels, bool) or not isinstance(levels, (int, Sequence, np.ndarray, Tensor)):
+        raise TypeError(f"levels must be an int or a sequence of numbers, got {type(levels).__name__}")
+    if isinstance(levels, int):
+        if levels < 2:
+            raise ValueError(f"levels must be at least 2, got {levels}")
+        if log_scale and finite.min() <= 0:
+            raise ValueError(f"log_scale needs a positive J, got a smallest finite entry of {float(finite.min())!r}")
+        spacing = np.geomspace if log_scale else np.linspace
+        bounds = spacing(finite.min(), finite.max(), levels)
+    else:
+        bounds = np.asarray(_numpy(levels), dtype=np.float64)
+        if bounds.ndim != 1 or len(bounds) < 2 or not np.isfinite(bounds).all() or (np.diff(bounds) <= 0).any():
+            raise ValueError(f"levels must hold at least 2 finite, increasing numbers, got {bounds.tolist()}")
+        if log_scale and bounds[0] <= 0:
+            raise ValueError(f"log_scale needs positive levels, got {float(bounds[0])!r} first")
+    ax = _axes(ax)
     contour = ax.contourf(
-        _numpy(ws), _numpy(bs), J.T, levels=np.linspace(finite.min(), finite.max(), levels), cmap="viridis"
+        _numpy(ws),
+        _numpy(bs),
+        J.T,
+        levels=bounds,
+        cmap="viridis",
+        norm=LogNorm(bounds[0], bounds[-1]) if log_scale else None,
+        extend="neither" if isinstance(levels, int) else "both",
     )
     ax.figure.colorbar(contour, ax=ax, label="mean BCE $J(w, b)$")
     if trajectory is not None:
@@ -185,8 +235,8 @@ def plot_decision_boundary(
     points, labels = _numpy(x).astype(np.float64), _numpy(y).ravel()
     (w1, w2), bias = _numpy(w).ravel().astype(np.float64), float(_numpy(b).ravel()[0])
     for label, name, color, marker in (
-        (0, "benign (0)", COLORS["blue"], "o"),
-        (1, "malignant (1)", COLORS["orange"], "^"),
+        (0, "benign (0)", CLASS_COLORS["benign"], "o"),
+        (1, "malignant (1)", CLASS_COLORS["malignant"], "^"),
     ):
         chosen = points[labels == label]
         ax.scatter(chosen[:, 0], chosen[:, 1], s=28, color=color, marker=marker, edgecolor="black", lw=0.4, label=name)

@@ -301,3 +301,71 @@ def test_curve_plots_from_lrcore_curves(test64, assert_pure):
     precision, recall, _ = lrcore.precision_recall_curve(scores, y)
     ax = assert_pure(lrcore.plot_precision_recall_curve, precision, recall)
     np.testing.assert_allclose(ax.lines[-1].get_ydata(), precision.numpy())
+
+
+def test_class_colors_one_per_class_exported():
+    assert set(lrcore.CLASS_COLORS) == {"benign", "malignant"}
+    assert lrcore.CLASS_COLORS["benign"] != lrcore.CLASS_COLORS["malignant"]
+    # plot_decision_boundary draws the classes in the same colours as every other figure.
+    ax = lrcore.plot_decision_boundary(*_two_feature_model())
+    by_label = {c.get_label(): matplotlib.colors.to_hex(c.get_facecolor()[0]) for c in ax.collections}
+    assert by_label["benign (0)"] == lrcore.CLASS_COLORS["benign"].lower()
+    assert by_label["malignant (1)"] == lrcore.CLASS_COLORS["malignant"].lower()
+
+
+def test_plot_loss_landscape_levels_and_log_scale():
+    J, ws, bs = _landscape()
+    J = J + 0.5  # positive, for the logarithmic scale
+    finite_min, finite_max = J.min().item(), J.max().item()
+    linear = lrcore.plot_loss_landscape(J, ws, bs, levels=7).collections[0]
+    np.testing.assert_allclose(linear.levels, np.linspace(finite_min, finite_max, 7), rtol=1e-6)
+    assert not isinstance(linear.norm, matplotlib.colors.LogNorm)
+    logarithmic = lrcore.plot_loss_landscape(J, ws, bs, levels=7, log_scale=True).collections[0]
+    np.testing.assert_allclose(logarithmic.levels, np.geomspace(finite_min, finite_max, 7), rtol=1e-6)
+    assert isinstance(logarithmic.norm, matplotlib.colors.LogNorm)
+    assert (logarithmic.norm.vmin, logarithmic.norm.vmax) == pytest.approx((finite_min, finite_max))
+
+
+def test_plot_loss_landscape_shared_levels_ignore_holes():
+    # Two panels given the same boundaries share one colour scale, whatever their own ranges;
+    # NaN and inf entries are left out (blank), not drawn in the end colours.
+    J, ws, bs = _landscape()
+    holed = J.clone()
+    holed[0, :3] = float("inf")
+    holed[1, 0] = float("nan")
+    shared = [0.1, 1.0, 5.0, 10.0, 40.0]
+    contours = [lrcore.plot_loss_landscape(j, ws, bs, levels=shared, log_scale=True).collections[0] for j in (J, holed)]
+    for contour in contours:
+        np.testing.assert_array_equal(contour.levels, shared)
+        assert (contour.norm.vmin, contour.norm.vmax) == (0.1, 40.0)
+    finite = holed[torch.isfinite(holed)]
+    assert contours[1].zmax == pytest.approx(finite.max().item())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "message"),
+    [
+        ({"levels": 1}, ValueError, "levels must be at least 2, got 1"),
+        ({"levels": True}, TypeError, "levels must be an int or a sequence of numbers, got bool"),
+        ({"levels": 2.5}, TypeError, "levels must be an int or a sequence of numbers, got float"),
+        ({"levels": [1.0, 0.5]}, ValueError, "levels must hold at least 2 finite, increasing numbers, got [1.0, 0.5]"),
+        (
+            {"levels": 5, "log_scale": True},
+            ValueError,
+            "log_scale needs a positive J, got a smallest finite entry of 0.0",
+        ),
+        ({"levels": [0.0, 1.0], "log_scale": True}, ValueError, "log_scale needs positive levels, got 0.0 first"),
+    ],
+    ids=["one-level", "bool", "float", "decreasing", "log-of-zero-J", "log-of-zero-level"],
+)
+def test_plot_loss_landscape_rejects_bad_levels(kwargs, exc, message):
+    J, ws, bs = _landscape()
+    with pytest.raises(exc, match="^" + re.escape(message)):
+        lrcore.plot_loss_landscape(J - J.min(), ws, bs, **kwargs)  # its smallest entry is 0
+    assert plt.get_fignums() == []  # nothing drawn
+
+
+def test_plot_loss_landscape_rejects_all_holes():
+    J, ws, bs = _landscape()
+    with pytest.raises(ValueError, match="^J must have at least one finite entry, got none$"):
+        lrcore.plot_loss_landscape(torch.full_like(J, float("nan")), ws, bs)
