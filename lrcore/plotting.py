@@ -53,8 +53,10 @@ def plot_bce_per_sample(ax: Axes | None = None) -> Axes:
     """Per-sample BCE against the predicted probability, for target 1 and for target 0."""
     ax = _axes(ax)
     p = torch.linspace(0.001, 0.999, 999, dtype=torch.float64)
-    ax.plot(p, -torch.log(p), color=COLORS["blue"], lw=2.5, label=r"target $y=1$: $-\log\hat y$")
-    ax.plot(p, -torch.log1p(-p), color=COLORS["orange"], lw=2.5, ls="--", label=r"target $y=0$: $-\log(1-\hat y)$")
+    ax.plot(p, -torch.log(p), color=CLASS_COLORS["malignant"], lw=2.5, label=r"target $y=1$: $-\log\hat y$")
+    ax.plot(
+        p, -torch.log1p(-p), color=CLASS_COLORS["benign"], lw=2.5, ls="--", label=r"target $y=0$: $-\log(1-\hat y)$"
+    )
     ax.set(xlabel=r"predicted probability $\hat y$", ylabel="loss of one sample", ylim=(0, 7))
     ax.legend(loc="upper center")
     return ax

@@ -311,6 +311,10 @@ def test_class_colors_one_per_class_exported():
     by_label = {c.get_label(): matplotlib.colors.to_hex(c.get_facecolor()[0]) for c in ax.collections}
     assert by_label["benign (0)"] == lrcore.CLASS_COLORS["benign"].lower()
     assert by_label["malignant (1)"] == lrcore.CLASS_COLORS["malignant"].lower()
+    # So does the per-sample loss: the curve of target 1 (malignant) in the malignant colour.
+    target_1, target_0 = lrcore.plot_bce_per_sample().lines[:2]
+    assert matplotlib.colors.to_hex(target_1.get_color()) == lrcore.CLASS_COLORS["malignant"].lower()
+    assert matplotlib.colors.to_hex(target_0.get_color()) == lrcore.CLASS_COLORS["benign"].lower()
 
 
 def test_plot_loss_landscape_levels_and_log_scale():
