@@ -7,11 +7,63 @@ what was expected and shows what came, so that a learner can fix the call withou
 
 from __future__ import annotations
 
+import builtins
 import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from torch import Tensor
+
+#: The dtypes lrcore computes in. float16 and bfloat16 are refused: their range ends at 65 504
+#: (float16) and their 8 bits of precision (bfloat16) make counts and sums of a few hundred
+#: samples inexact, which the metrics and the standardization rely on.
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+#: Largest allocation, in bytes, that a call may ask for (1 GiB). ``fit``,
+#: ``loss_landscape`` and ``metrics_along_trajectory`` raise ``ValueError`` before allocating
+#: more, saying how much they would need and how to ask for less.
+MEMORY_BUDGET_BYTES = 2**30
+
+
+class NonFiniteWarning(UserWarning):
+    """A result is NaN or infinite although every input was finite.
+
+    The true value is beyond the dtype's range (an overflow), or an iteration diverged. The
+    docstring of each function that can emit it says when.
+    """
+
+
+def _type_name(value: object) -> str:
+    """The type's name, with ``numpy.`` in front where it would read as a builtin (``numpy.bool``)."""
+    kind = type(value)
+    clashes = kind.__module__ == "numpy" and hasattr(builtins, kind.__name__)
+    return f"numpy.{kind.__name__}" if clashes else kind.__name__
+
+
+def _show(value: object) -> str:
+    """A short ``repr``: an int of 400 digits is described, not printed."""
+    text = repr(value)
+    if isinstance(value, Integral) and len(text) > 30:
+        return f"an int of {len(text.lstrip('-'))} digits"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bytes(n: float) -> str:
+    """A byte count for a message: ``'1 GiB'``, ``'11.4 MiB'``."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:,.3g} {unit}" if n < 1000 * size else f"{n / size:,.0f} {unit}"
+    return f"{n:.0f} bytes"
+
+
+def check_memory(what: str, needed: float, hint: str) -> None:
+    """Refuse an allocation of ``needed`` bytes above :data:`MEMORY_BUDGET_BYTES`."""
+    if needed > MEMORY_BUDGET_BYTES:
+        raise ValueError(
+            f"{what} would need {_bytes(needed)} of memory, above lrcore's budget of "
+            f"{_bytes(MEMORY_BUDGET_BYTES)} (lrcore._validation.MEMORY_BUDGET_BYTES); {hint}"
+        )
 
 
 def _shape(t: Tensor) -> str:
@@ -19,13 +71,20 @@ def _shape(t: Tensor) -> str:
 
 
 def check_tensor(name: str, t: object, *, floating: bool = True) -> Tensor:
-    """Require a non-empty tensor (of a floating dtype unless ``floating=False``)."""
+    """Require a non-empty dense tensor with values (of dtype float32 or float64 unless ``floating=False``).
+
+    Tensors that require grad are accepted: each function's docstring says whether gradients
+    flow through it or whether it works on detached values.
+    """
     if not isinstance(t, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    if floating and not t.is_floating_point():
+        raise TypeError(f"{name} must be a torch.Tensor, got {_type_name(t)}")
+    if t.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense tensor, got layout {t.layout}; convert it with {name}.to_dense()")
+    if t.is_meta:
+        raise ValueError(f"{name} must hold values, got a tensor on the meta device (shape and dtype only)")
+    if floating and t.dtype not in FLOAT_DTYPES:
         raise TypeError(
-            f"{name} must have a floating dtype (torch.float32 or torch.float64), got {t.dtype}; "
-            f"convert it with {name}.float()"
+            f"{name} must have dtype torch.float32 or torch.float64, got {t.dtype}; convert it with {name}.float()"
         )
     if t.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {_shape(t)}")
@@ -104,11 +163,29 @@ def check_params(x: Tensor, w: object, b: object) -> tuple[Tensor, Tensor]:
     return w, b
 
 
+def _real(name: str, value: object) -> float:
+    """A real number (not a bool, not a tensor) as a float, or TypeError / ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {_type_name(value)}")
+    try:
+        return float(value)
+    except OverflowError:  # an int (or Fraction) beyond float's range, such as 10**400
+        raise ValueError(f"{name} must be a finite number, got {_show(value)}, too large for a float") from None
+
+
+def check_fits(name: str, value: float, dtype: torch.dtype) -> float:
+    """Require ``|value|`` to be at most the largest finite number of ``dtype``."""
+    largest = torch.finfo(dtype).max
+    if abs(value) > largest:
+        raise ValueError(
+            f"{name} must be at most {largest:.4g} in absolute value to be representable in {dtype}, got {value:g}"
+        )
+    return value
+
+
 def check_positive_number(name: str, value: object) -> float:
     """Require a finite, strictly positive real number (not a bool, not a tensor)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+    value = _real(name, value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite positive number, got {value}")
     return value
@@ -116,44 +193,39 @@ def check_positive_number(name: str, value: object) -> float:
 
 def check_non_negative_number(name: str, value: object) -> float:
     """Require a finite real number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+    value = _real(name, value)
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return value
 
 
 def check_threshold(value: object) -> float:
-    """Require a probability threshold strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"threshold must be a real number, got {type(value).__name__}")
-    if not 0 < value < 1:
-        raise ValueError(f"threshold must be a number in (0, 1), got {value!r}")
-    return float(value)
+    """Require a probability threshold strictly between 0 and 1; returns it as a float."""
+    number = _real("threshold", value)
+    if not 0 < number < 1:
+        raise ValueError(f"threshold must be a number in (0, 1), got {_show(value)}")
+    return number
 
 
 def check_count(name: str, value: object, *, minimum: int = 0) -> int:
     """Require an integer >= ``minimum`` (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {_type_name(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {_show(value)}")
     return int(value)
 
 
 def check_fraction(name: str, value: object) -> float:
     """Require a real number in [0, 1) (not a bool, not a tensor), such as a momentum."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+    value = _real(name, value)
     if not 0 <= value < 1:
         raise ValueError(f"{name} must be a number in [0, 1), got {value}")
     return value
 
 
 def check_bool(name: str, value: object) -> bool:
-    """Require ``True`` or ``False`` (not 0/1, not a string)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool (True or False), got {type(value).__name__}")
-    return value
+    """Require ``True`` or ``False`` (numpy's booleans included; not 0/1, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {_type_name(value)}")
+    return bool(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lrcore import _numerics
 from lrcore._validation import (
     check_labels,
     check_matrix,
@@ -45,7 +46,8 @@ def compute_gradients(x: Tensor, y_pred: Tensor, y_true: Tensor) -> tuple[Tensor
     Returns
     -------
     dw : Tensor of shape (D, 1)
-        ``(1/n) x^T (y_pred - y_true)``
+        ``(1/n) x^T (y_pred - y_true)``; finite for every valid input (a sum that would
+        overflow is redone on scaled values).
     db : Tensor of shape (1, 1)
         ``(1/n) sum (y_pred - y_true)``
 
@@ -57,8 +59,7 @@ def compute_gradients(x: Tensor, y_pred: Tensor, y_true: Tensor) -> tuple[Tensor
     """
     _check_gradient_inputs(x, y_pred, y_true)
     residual = y_pred - y_true
-    n = x.shape[0]
-    return x.T @ residual / n, residual.mean().reshape(1, 1)
+    return _numerics.mean_of_products(x, residual), residual.mean().reshape(1, 1)
 
 
 def dJi_dS(y_pred: Tensor, y_true: Tensor) -> Tensor:
@@ -77,6 +78,9 @@ def dJi_dS(y_pred: Tensor, y_true: Tensor) -> Tensor:
     Returns
     -------
     Tensor of shape (n, 1)
+        ``-inf`` or ``inf`` where the true value is infinite (a sure and wrong prediction) or
+        beyond the dtype's range (``s`` below about 3e-39 in float32): no warning, these
+        infinities are the point of the function.
     """
     check_probabilities("y_pred", y_pred)
     check_labels("y_true", y_true)
@@ -147,10 +151,20 @@ def compute_gradients_chain_rule(x: Tensor, y_pred: Tensor, y_true: Tensor) -> t
     -------
     dw : Tensor of shape (D, 1)
     db : Tensor of shape (1, 1)
-        The same shapes as the closed form (the lab's version returned (D,) here).
+        The same shapes as the closed form (the lab's version returned (D,) here), and the
+        same values to within rounding, for every valid input.
+
+    Notes
+    -----
+    Where a prediction is sure and wrong (``s = 1`` for ``y = 0``, ``s = 0`` for ``y = 1``),
+    ``dJ/ds`` is infinite and ``ds/dz`` is 0, and the floating-point product ``inf * 0`` is
+    NaN, although the product's limit is the finite ``s - y``. The same happens where ``dJ/ds``
+    overflows (``s`` below about 3e-39 in float32). There the function uses that limit.
     """
     _check_gradient_inputs(x, y_pred, y_true)
-    dJ_dZ = dJi_dS(y_pred, y_true) * dS_dZ(y_pred)  # (n, 1): one number per sample
-    dw = (dJ_dZ * dZ_dW(x)).mean(dim=0, keepdim=True).T  # (n, D) -> (1, D) -> (D, 1)
+    first = dJi_dS(y_pred, y_true)  # (n, 1): infinite where the prediction is sure and wrong
+    # inf * 0 is NaN; the product's limit there is s - y, the collapsed factor.
+    dJ_dZ = torch.where(torch.isfinite(first), first * dS_dZ(y_pred), y_pred - y_true)
+    dw = _numerics.mean(dJ_dZ * dZ_dW(x), dim=0, keepdim=True).T  # (n, D) -> (1, D) -> (D, 1)
     db = (dJ_dZ * dZ_dB(x)).mean(dim=0, keepdim=True)  # (n, 1) -> (1, 1)
     return dw, db

@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import math
+from numbers import Real
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from lrcore._validation import check_count, check_labels, check_matrix, check_same_dtype, check_same_rows
+from lrcore import _numerics, _validation
+from lrcore._validation import (
+    _show,
+    _type_name,
+    check_count,
+    check_labels,
+    check_matrix,
+    check_memory,
+    check_same_dtype,
+    check_same_rows,
+)
 
 
 def _check_range(name: str, value: object) -> tuple[float, float]:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
-    low, high = (float(v) for v in value)
+        raise TypeError(f"{name} must be a pair (low, high), got {_show(value)}")
+    ends = []
+    for end in value:
+        if isinstance(end, (bool, np.bool_)) or not isinstance(end, Real):
+            raise TypeError(f"{name} must hold two real numbers, got {_type_name(end)}")
+        try:
+            ends.append(float(end))
+        except OverflowError:
+            ends.append(math.inf)
+    low, high = ends
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"{name} must have finite ends, got {value!r}")
+        raise ValueError(f"{name} must have finite ends, got {_show(value)}")
     if not low < high:
-        raise ValueError(f"{name} must satisfy low < high, got {value!r}")
+        raise ValueError(f"{name} must satisfy low < high, got {_show(value)}")
     return low, high
 
 
@@ -30,18 +50,21 @@ def loss_landscape(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Mean BCE of the model ``sigmoid(w x + b)`` at every point of a ``num x num`` grid.
 
-    Computed from the logits, so it is finite everywhere, however far the grid reaches.
-    It is also vectorised: the loss splits into ``mean_i softplus(w x_i + b)`` (one batched
-    call over the whole grid) minus ``w mean(y x) + b mean(y)`` (two numbers).
+    Computed from the logits, so it is finite and >= 0 everywhere, however far the grid
+    reaches (float32 grids whose sums would overflow are computed in float64 and rounded).
+    It is also vectorised: the loss of sample ``i`` is ``softplus((1 - 2 y_i)(w x_i + b))``, and
+    ``(1 - 2 y_i)(w x_i + b) = w a_i + b c_i`` with ``a_i = (1 - 2 y_i) x_i`` and
+    ``c_i = 1 - 2 y_i`` computed once: one fused multiply-add and one softplus per grid point
+    and sample. No large terms cancel, so a loss near 0 keeps its digits.
 
     Parameters
     ----------
     x : Tensor of shape (n, 1)
-        One (standardized) feature.
+        One (standardized) feature. If it requires grad, its detached values are used.
     y : Tensor of shape (n, 1)
         Labels, 0 or 1.
     w_range, b_range : pair of float
-        Inclusive ends of the grid.
+        Finite inclusive ends, ``low < high``.
     num : int
         Points per axis, >= 2.
 
@@ -49,34 +72,93 @@ def loss_landscape(
     -------
     J : Tensor of shape (num, num)
         ``J[i, j]`` is the loss at ``w = ws[i]``, ``b = bs[j]``; plot it with
-        ``contourf(ws, bs, J.T)``.
+        ``contourf(ws, bs, J.T)``. ``inf`` (with a :class:`~lrcore.NonFiniteWarning`) only
+        where a float32 loss exceeds float32's range.
     ws, bs : Tensor of shape (num,)
         The grid, of ``x``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments; when the grid and its buffers would need more memory than
+        ``lrcore._validation.MEMORY_BUDGET_BYTES`` (the message gives the largest ``num``
+        that fits); and, in float64, when the logits reach beyond ``1.8e308 / n``.
     """
-    x = check_matrix("x", x, columns=1)
-    y = check_labels("y", y)
+    x = check_matrix("x", x, columns=1).detach()
+    y = check_labels("y", y).detach()
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
     num = check_count("num", num, minimum=2)
     w_low, w_high = _check_range("w_range", w_range)
     b_low, b_high = _check_range("b_range", b_range)
+    n = x.shape[0]
+    largest_logit = max(abs(w_low), abs(w_high)) * x.abs().max().item() + max(abs(b_low), abs(b_high))
+    dtype = x.dtype
+    if largest_logit * n > torch.finfo(dtype).max:
+        if dtype == torch.float64:
+            raise ValueError(
+                f"w_range and b_range reach logits up to {largest_logit:.3g}, and a sum of {n} such losses "
+                f"overflows torch.float64: narrow the ranges"
+            )
+        dtype = torch.float64  # float32 sums that would overflow: compute in float64, round at the end
+    rows = max(1, 2**20 // (num * n))
+    itemsize = torch.finfo(dtype).bits // 8
+    check_memory(
+        f"loss_landscape on a {num} x {num} grid",
+        _landscape_bytes(num, n, itemsize),
+        f"use num <= {_largest_num(n, itemsize)}",
+    )
+    J = _softplus_grid(x.to(dtype), y.to(dtype), w_low, w_high, b_low, b_high, num, rows)
+    if dtype != x.dtype:
+        J = J.to(x.dtype)
+        _numerics.warn_if_not_finite(J, "loss_landscape's J", f"the loss there exceeds {x.dtype}'s range")
     ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
     bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
-    xs = x.reshape(-1)
-    softplus_mean = torch.empty(num, num, dtype=x.dtype, device=x.device)
+    return J, ws, bs
+
+
+def _landscape_bytes(num: int, n: int, itemsize: int) -> int:
+    """The grid (num, num), the signed bias terms (num, n) and the work buffer."""
+    rows = max(1, 2**20 // (num * n))
+    return (num * num + num * n + rows * num * n) * itemsize
+
+
+def _largest_num(n: int, itemsize: int) -> int:
+    """The largest ``num`` whose grid fits the memory budget, by doubling then bisecting."""
+
+    def fits(num: int) -> bool:
+        return _landscape_bytes(num, n, itemsize) <= _validation.MEMORY_BUDGET_BYTES
+
+    low, high = 2, 4
+    while fits(high):
+        low, high = high, 2 * high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+
+
+def _softplus_grid(
+    x: Tensor, y: Tensor, w_low: float, w_high: float, b_low: float, b_high: float, num: int, rows: int
+) -> Tensor:
+    """``J[i, j] = mean_k softplus(ws[i] a_k + bs[j] c_k)``, ``rows`` values of w at a time."""
+    ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
+    bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
+    signs = 1 - 2 * y.reshape(-1)  # c: +1 for a benign sample, -1 for a malignant one
+    a = signs * x.reshape(-1)
+    b_terms = bs[None, :, None] * signs  # (1, num, n): b c_k, the same for every w
+    J = torch.empty(num, num, dtype=x.dtype, device=x.device)
     # A few rows of w at a time through one reused (rows, num, n) buffer of about 4 MB: large
     # enough that each call does real work, small enough to stay in cache and to spare the
     # allocator hundreds of MB of fresh pages per call.
-    rows = max(1, 2**20 // (num * xs.numel()))
-    buffer = torch.empty(rows, num, xs.numel(), dtype=x.dtype, device=x.device)
+    buffer = torch.empty(rows, num, a.numel(), dtype=x.dtype, device=x.device)
     for start in range(0, num, rows):
         w_block = ws[start : start + rows]
         z = buffer[: w_block.shape[0]]
-        torch.add(bs[None, :, None], w_block[:, None, None] * xs, out=z)
+        torch.addcmul(b_terms, w_block[:, None, None], a, out=z)
         # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
         # what a contour plot shows, and it keeps the inner loop to one fused kernel, written in
         # place (F.softplus has no out= argument, and a new block per call costs page faults).
         torch.ops.aten.softplus.out(z, 1, 20, out=z)
-        torch.mean(z, dim=-1, out=softplus_mean[start : start + w_block.shape[0]])
-    linear_part = ws[:, None] * (y * x).mean() + bs[None, :] * y.mean()
-    return softplus_mean - linear_part, ws, bs
+        torch.mean(z, dim=-1, out=J[start : start + w_block.shape[0]])
+    return J

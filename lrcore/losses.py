@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lrcore import _numerics
 from lrcore._validation import (
     check_column,
     check_labels,
@@ -35,7 +36,7 @@ def binary_cross_entropy(y_pred: Tensor, y_true: Tensor) -> Tensor:
     Returns
     -------
     Tensor of shape ()
-        The mean loss.
+        The mean loss; ``inf`` where a prediction is sure and wrong. Gradients flow through it.
 
     Examples
     --------
@@ -70,7 +71,8 @@ def binary_cross_entropy_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
     -------
     Tensor of shape ()
         The mean loss; equal to :func:`binary_cross_entropy` of ``sigmoid(z)`` wherever
-        that one is finite.
+        that one is finite, and finite for every finite ``z`` (a sum that would overflow is
+        redone on scaled values). Gradients flow through it.
 
     Examples
     --------
@@ -81,7 +83,7 @@ def binary_cross_entropy_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
     y_true = check_labels("y_true", y_true)
     check_same_rows("z", z, "y_true", y_true)
     check_same_dtype("z", z, "y_true", y_true)
-    return per_sample_bce_with_logits(z, y_true).mean()
+    return _numerics.mean(per_sample_bce_with_logits(z, y_true))
 
 
 def per_sample_bce_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
@@ -94,3 +96,15 @@ def per_sample_bce_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
     # cannot overflow, and for y = 1, z >> 0 the large terms cancel exactly before the tiny
     # log1p term is added, keeping its full relative precision.
     return z.clamp_min(0) - y_true * z + torch.log1p(torch.exp(-z.abs()))
+
+
+def per_sample_bce_signed(z: Tensor, y_true: Tensor) -> Tensor:
+    """``softplus((1 - 2y) z)``: the same per-sample loss, also right at ``z = +-inf``, unchecked.
+
+    ``softplus(z) - y z`` equals ``softplus(-z)`` for ``y = 1``: written that way no large terms
+    cancel, so an overflowed logit gives the loss ``inf`` (or 0) instead of ``inf - inf = nan``.
+    For finite ``z`` it is bit for bit :func:`per_sample_bce_with_logits` (``max(z, 0) - z`` is
+    exactly ``max(-z, 0)``). Broadcasts like it.
+    """
+    t = z * (1 - 2 * y_true)
+    return t.clamp_min(0) + torch.log1p(torch.exp(-t.abs()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lrcore import _numerics
 from lrcore._validation import check_finite, check_matrix, check_params, check_tensor, check_threshold
 
 
@@ -20,7 +21,10 @@ def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
     Returns
     -------
     z : Tensor of shape (n, 1)
-        One logit per sample.
+        One logit per sample. Gradients flow through it to ``x``, ``w`` and ``b``. Where a
+        logit's true value is beyond the dtype's range it is ``inf`` and a
+        :class:`~lrcore.NonFiniteWarning` is emitted; a product that overflows on the way to a
+        representable logit (``1e38 * 10 - 1e38 * 10``) gives the right value.
 
     Examples
     --------
@@ -30,7 +34,9 @@ def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
     """
     x = check_matrix("x", x)
     w, b = check_params(x, w, b)
-    return x @ w + b
+    z = _numerics.affine(x, w, b)
+    _numerics.warn_if_not_finite(z, "z = x w + b", "the logits are beyond the dtype's range; standardize x")
+    return z
 
 
 def sigmoid(z: Tensor) -> Tensor:
@@ -47,6 +53,7 @@ def sigmoid(z: Tensor) -> Tensor:
     Returns
     -------
     Tensor of the same shape and dtype, with values in [0, 1]
+        Gradients flow through it.
 
     Examples
     --------
@@ -71,7 +78,7 @@ def logistic_regression(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
     Returns
     -------
     y_pred : Tensor of shape (n, 1)
-        Probabilities of the positive class (malignant).
+        Probabilities of the positive class (malignant). Gradients flow through it.
     """
     return torch.sigmoid(linear(x, w, b))
 
@@ -85,12 +92,13 @@ def predict(x: Tensor, w: Tensor, b: Tensor, threshold: float = 0.5) -> Tensor:
     w : Tensor of shape (D, 1)
     b : Tensor of shape (1, 1)
     threshold : float, default 0.5
-        In (0, 1). Lowering it finds more malignant tumours at the cost of more false alarms.
+        A real number in (0, 1) (a ``Fraction`` or a numpy float too). Lowering it finds more
+        malignant tumours at the cost of more false alarms.
 
     Returns
     -------
     Tensor of shape (n, 1)
-        0.0 or 1.0, of ``x``'s dtype.
+        0.0 or 1.0, of ``x``'s dtype; no gradient (a step function has none).
     """
-    check_threshold(threshold)
+    threshold = check_threshold(threshold)
     return (logistic_regression(x, w, b) >= threshold).to(x.dtype)

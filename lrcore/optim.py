@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from lrcore import _numerics, _validation
 from lrcore._validation import (
+    NonFiniteWarning,
+    _bytes,
     check_bool,
     check_count,
+    check_fits,
     check_fraction,
     check_labels,
     check_matrix,
+    check_memory,
     check_non_negative_number,
     check_params,
     check_positive_number,
@@ -20,8 +27,11 @@ from lrcore._validation import (
     check_same_rows,
 )
 from lrcore.gradients import compute_gradients
-from lrcore.losses import binary_cross_entropy_with_logits, per_sample_bce_with_logits
+from lrcore.losses import binary_cross_entropy_with_logits, per_sample_bce_signed
 from lrcore.model import linear
+
+#: Steps whose views of the trajectory are made by one ``unbind`` call (see :func:`_step_views`).
+_VIEW_BATCH = 1024
 
 
 def gradient_descent_step(
@@ -40,24 +50,36 @@ def gradient_descent_step(
     w : Tensor of shape (D, 1)
     b : Tensor of shape (1, 1)
     learning_rate : float
-        Finite and positive.
+        Finite and positive, and representable in ``x``'s dtype.
 
     Returns
     -------
     loss : Tensor of shape ()
         The loss at the parameters passed in, before the update.
     w, b : Tensor of shapes (D, 1) and (1, 1)
-        New tensors; the arguments are not modified.
+        New tensors; the arguments are not modified. Gradients flow through all three.
+        A step so large that ``w`` or ``b`` overflows gives ``inf`` with a
+        :class:`~lrcore.NonFiniteWarning`.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and when a logit ``x w + b`` is beyond the dtype's range.
     """
     x = check_matrix("x", x)
     y = check_labels("y", y)
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
-    learning_rate = check_positive_number("learning_rate", learning_rate)
+    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
     z = linear(x, w, b)
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError(f"x, w and b give logits x w + b beyond the range of {x.dtype}: standardize x, or use float64")
     loss = binary_cross_entropy_with_logits(z, y)
     dw, db = compute_gradients(x, torch.sigmoid(z), y)
-    return loss, w - learning_rate * dw, b - learning_rate * db
+    w_new, b_new = w - learning_rate * dw, b - learning_rate * db
+    for name, new in (("w", w_new), ("b", b_new)):
+        _numerics.warn_if_not_finite(new, f"the new {name}", "the step overflowed; lower learning_rate")
+    return loss, w_new, b_new
 
 
 @dataclass(frozen=True)
@@ -66,20 +88,24 @@ class History:
 
     Attributes
     ----------
-    weights : Tensor of shape (num_steps + 1, D, 1)
-        ``weights[k]`` is ``w`` after ``k`` steps; ``weights[0]`` is the initial guess.
-    biases : Tensor of shape (num_steps + 1, 1, 1)
-    train_loss : Tensor of shape (num_steps,)
-        Mean BCE on the training data before step ``k`` (the L2 penalty is not included,
-        so that it compares with ``val_loss``).
-    val_loss : Tensor of shape (num_steps,) or None
+    weights : Tensor of shape (num_steps // record_every + 1, D, 1)
+        ``weights[k]`` is ``w`` after ``k * record_every`` steps; ``weights[0]`` is the
+        initial guess and ``weights[-1]`` the final ``w``.
+    biases : Tensor of shape (num_steps // record_every + 1, 1, 1)
+    train_loss : Tensor of shape (num_steps // record_every,)
+        Mean BCE on the training data before step ``k * record_every`` (the L2 penalty is
+        not included, so that it compares with ``val_loss``).
+    val_loss : Tensor of shape (num_steps // record_every,) or None
         The same on the validation data, if it was given. No gradient comes from it.
+    record_every : int, default 1
+        The stride between recorded steps.
     """
 
     weights: Tensor
     biases: Tensor
     train_loss: Tensor
     val_loss: Tensor | None = None
+    record_every: int = 1
 
     @property
     def w(self) -> Tensor:
@@ -93,7 +119,13 @@ class History:
 
     @property
     def num_steps(self) -> int:
-        return self.train_loss.shape[0]
+        """Number of gradient steps taken."""
+        return self.train_loss.shape[0] * self.record_every
+
+    @property
+    def steps(self) -> Tensor:
+        """The step before which each loss was recorded, shape (num_steps // record_every,)."""
+        return torch.arange(self.train_loss.shape[0]) * self.record_every
 
 
 def fit(
@@ -108,6 +140,7 @@ def fit(
     l2: float = 0.0,
     momentum: float = 0.0,
     nesterov: bool = False,
+    record_every: int = 1,
 ) -> History:
     """Run ``num_steps`` steps of full-batch gradient descent and record everything.
 
@@ -148,20 +181,44 @@ def fit(
         valley cancel out.
     nesterov : bool, default False
         Nesterov's look-ahead form of momentum; needs ``momentum > 0``.
+    record_every : int, default 1
+        Record the parameters and the losses every ``record_every`` steps only; a divisor of
+        ``num_steps``, so that the final parameters are recorded. The steps taken are the same.
 
     Returns
     -------
     History
-        Parameters after every step and the losses before every step.
+        Parameters after every recorded step and the losses before it. They take
+        ``(num_steps // record_every) * (D + 3)`` numbers (``D + 2`` without validation
+        data); the trajectory is one tensor, and ``fit`` needs little more memory than that.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and before allocating a History above
+        ``lrcore._validation.MEMORY_BUDGET_BYTES`` (1 GiB): the message says how much memory
+        it would need and which ``record_every`` fits.
+
+    Warns
+    -----
+    NonFiniteWarning
+        When the iteration diverges (the parameters become inf or NaN: the learning rate is
+        too large) or a recorded loss overflows to ``inf`` (logits beyond the dtype's range).
+
+    Notes
+    -----
+    ``x``, ``y``, ``w`` and ``b`` may require grad (an ``nn.Parameter``, say): ``fit`` works
+    on their detached values, and the History holds no gradient.
     """
-    x = check_matrix("x", x)
-    y = check_labels("y", y)
+    x = check_matrix("x", x).detach()
+    y = check_labels("y", y).detach()
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
-    w, b = check_params(x, w, b)
-    learning_rate = check_positive_number("learning_rate", learning_rate)
+    w, b = (t.detach() for t in check_params(x, w, b))
+    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
     num_steps = check_count("num_steps", num_steps)
-    l2 = check_non_negative_number("l2", l2)
+    l2 = check_fits("l2", check_non_negative_number("l2", l2), x.dtype)
+    check_fits("learning_rate * l2", learning_rate * l2, x.dtype)
     momentum = check_fraction("momentum", momentum)
     nesterov = check_bool("nesterov", nesterov)
     if nesterov and momentum == 0:
@@ -169,24 +226,85 @@ def fit(
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together, got only one of them")
     if x_val is not None:
-        x_val = check_matrix("x_val", x_val, columns=x.shape[1])
-        y_val = check_labels("y_val", y_val)
+        x_val = check_matrix("x_val", x_val, columns=x.shape[1]).detach()
+        y_val = check_labels("y_val", y_val).detach()
         check_same_rows("x_val", x_val, "y_val", y_val)
         check_same_dtype("x", x, "x_val", x_val)
         check_same_dtype("x", x, "y_val", y_val)
+    record_every = check_count("record_every", record_every, minimum=1)
+    if num_steps % record_every:
+        raise ValueError(
+            f"record_every must divide num_steps so that the final parameters are recorded, got "
+            f"num_steps={num_steps} and record_every={record_every}"
+        )
+    _check_history_memory(x, num_steps, record_every, x_val is not None)
 
     theta0 = torch.cat([w, b]).reshape(-1)
     if momentum:
-        thetas = _descend_with_momentum(x, y, theta0, learning_rate, num_steps, l2, momentum, nesterov)
+        thetas = _descend_with_momentum(x, y, theta0, learning_rate, num_steps, l2, momentum, nesterov, record_every)
     else:
-        thetas = _descend(x, y, theta0, learning_rate, num_steps, l2)
+        thetas = _descend(x, y, theta0, learning_rate, num_steps, l2, record_every)
     d = x.shape[1]
-    return History(
+    history = History(
         weights=thetas[:, :d].unsqueeze(-1),
         biases=thetas[:, d:].unsqueeze(-1),
         train_loss=_losses_along(x, y, thetas[:-1]),
         val_loss=None if x_val is None else _losses_along(x_val, y_val, thetas[:-1]),
+        record_every=record_every,
     )
+    _warn_if_diverged(history, learning_rate)
+    return history
+
+
+def _check_history_memory(x: Tensor, num_steps: int, record_every: int, with_val: bool) -> None:
+    """Refuse a History above the memory budget, suggesting a ``record_every`` that fits."""
+    per_record = (x.shape[1] + 2 + with_val) * x.element_size()  # D + 1 parameters and 1 or 2 losses
+
+    budget = _validation.MEMORY_BUDGET_BYTES
+
+    def needed(stride: int) -> int:
+        return (num_steps // stride + 1) * per_record
+
+    if needed(record_every) <= budget:
+        return
+    # The smallest divisor of num_steps that fits (divisors come in pairs d, num_steps / d).
+    fitting = [
+        stride
+        for d in range(1, min(num_steps, 10**6) + 1)
+        if num_steps % d == 0
+        for stride in (d, num_steps // d)
+        if needed(stride) <= budget
+    ]
+    hint = (
+        f"record fewer steps, e.g. record_every={min(fitting)} ({_bytes(needed(min(fitting)))})"
+        if fitting
+        else "record fewer steps with record_every (a divisor of num_steps), or take fewer steps"
+    )
+    check_memory(
+        f"fit's History of {num_steps // record_every + 1} recorded steps x {per_record} bytes",
+        needed(record_every),
+        hint,
+    )
+
+
+def _warn_if_diverged(history: History, learning_rate: float) -> None:
+    """Warn when the parameters became NaN or inf, or when a recorded loss overflowed."""
+    params_ok = torch.isfinite(history.weights).all(dim=(1, 2)) & torch.isfinite(history.biases).all(dim=(1, 2))
+    if not bool(params_ok.all()):
+        first = int((~params_ok).nonzero()[0, 0]) * history.record_every
+        when = f"{first} steps" if history.record_every == 1 else f"at most {first} steps"
+        warnings.warn(
+            f"fit diverged: the parameters are inf or NaN after {when}; "
+            f"learning_rate={learning_rate:g} is too large for this problem, try a smaller one",
+            NonFiniteWarning,
+            stacklevel=3,
+        )
+        return
+    for name, losses in (("train_loss", history.train_loss), ("val_loss", history.val_loss)):
+        if losses is not None:
+            _numerics.warn_if_not_finite(
+                losses, f"fit's {name}", "the logits overflow the dtype there; standardize x or use float64", 4
+            )
 
 
 def _with_ones(x: Tensor) -> Tensor:
@@ -194,8 +312,10 @@ def _with_ones(x: Tensor) -> Tensor:
     return torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
 
 
-def _descend(x: Tensor, y: Tensor, theta0: Tensor, learning_rate: float, num_steps: int, l2: float) -> Tensor:
-    """The gradient-descent iterates ``theta = [w; b]``, shape (num_steps + 1, D + 1).
+def _descend(
+    x: Tensor, y: Tensor, theta0: Tensor, learning_rate: float, num_steps: int, l2: float, record_every: int = 1
+) -> Tensor:
+    """The gradient-descent iterates ``theta = [w; b]``, shape (num_steps // record_every + 1, D + 1).
 
     Inputs are checked once by the caller; this loop is three tensor calls per step. At 341 x
     10 each call costs microseconds of dispatch and almost nothing of arithmetic, so the
@@ -213,18 +333,38 @@ def _descend(x: Tensor, y: Tensor, theta0: Tensor, learning_rate: float, num_ste
     decay = torch.full_like(theta0, 1 - learning_rate * l2)
     decay[-1] = 1.0
 
-    thetas = torch.empty(num_steps + 1, theta0.shape[0], dtype=x.dtype, device=x.device)
+    thetas = torch.empty(num_steps // record_every + 1, theta0.shape[0], dtype=x.dtype, device=x.device)
     thetas[0] = theta0
-    rows = thetas.unbind(0)  # one view per step, made in a single call
-    for k in range(num_steps):
-        torch.mv(xa, rows[k], out=s)
+    for current, following in _step_views(thetas, num_steps, record_every):
+        torch.mv(xa, current, out=s)
         s.sigmoid_()
         if l2:
-            torch.mul(rows[k], decay, out=rows[k + 1])
-            rows[k + 1].addmv_(grad_matrix, s_and_one, alpha=-learning_rate / n)
+            torch.mul(current, decay, out=following)
+            following.addmv_(grad_matrix, s_and_one, alpha=-learning_rate / n)
         else:
-            torch.addmv(rows[k], grad_matrix, s_and_one, alpha=-learning_rate / n, out=rows[k + 1])
+            torch.addmv(current, grad_matrix, s_and_one, alpha=-learning_rate / n, out=following)
     return thetas
+
+
+def _step_views(thetas: Tensor, num_steps: int, record_every: int) -> Iterator[tuple[Tensor, Tensor]]:
+    """For every step, the views ``(current, following)`` of the iterate it reads and the one it writes.
+
+    Recorded iterates are rows of ``thetas``; with ``record_every > 1`` the others go to two
+    scratch rows. A view is a tensor object of a few hundred bytes: one per step, all kept
+    alive, would take 50 times the memory of the numbers they show (D = 1). So they are made
+    ``_VIEW_BATCH`` steps at a time, each batch by one ``unbind`` call, and dropped after it.
+    """
+    if record_every == 1:
+        for start in range(0, num_steps, _VIEW_BATCH):
+            rows = thetas[start : min(start + _VIEW_BATCH, num_steps) + 1].unbind(0)
+            yield from zip(rows[:-1], rows[1:], strict=True)
+        return
+    scratch = thetas.new_empty(2, thetas.shape[1]).unbind(0)
+    current = thetas[0]
+    for k in range(1, num_steps + 1):
+        following = thetas[k // record_every] if k % record_every == 0 else scratch[k % 2]
+        yield current, following
+        current = following
 
 
 def _descend_with_momentum(
@@ -236,8 +376,9 @@ def _descend_with_momentum(
     l2: float,
     momentum: float,
     nesterov: bool,
+    record_every: int = 1,
 ) -> Tensor:
-    """The heavy-ball (or Nesterov) iterates ``theta = [w; b]``, shape (num_steps + 1, D + 1).
+    """The heavy-ball (or Nesterov) iterates ``theta = [w; b]``, shape (num_steps // record_every + 1, D + 1).
 
     The velocity starts at 0, so the first step is a plain gradient step, as in
     ``torch.optim.SGD``, whose first step sets the velocity to the gradient. Inputs are
@@ -254,29 +395,34 @@ def _descend_with_momentum(
     velocity = torch.zeros_like(theta0)
     grad = torch.empty_like(theta0)
 
-    thetas = torch.empty(num_steps + 1, theta0.shape[0], dtype=x.dtype, device=x.device)
+    thetas = torch.empty(num_steps // record_every + 1, theta0.shape[0], dtype=x.dtype, device=x.device)
     thetas[0] = theta0
-    rows = thetas.unbind(0)
-    for k in range(num_steps):
-        torch.mv(xa, rows[k], out=s)
+    for current, following in _step_views(thetas, num_steps, record_every):
+        torch.mv(xa, current, out=s)
         s.sigmoid_()
         if nesterov:
             torch.mv(grad_matrix, s_and_one, out=grad)
             if l2:
-                grad.addcmul_(rows[k], penalty)
+                grad.addcmul_(current, penalty)
             torch.add(grad, velocity, alpha=momentum, out=velocity)  # v <- g + momentum * v
             torch.add(grad, velocity, alpha=momentum, out=grad)  # g + momentum * v
-            torch.add(rows[k], grad, alpha=-learning_rate, out=rows[k + 1])
+            torch.add(current, grad, alpha=-learning_rate, out=following)
         else:
             velocity.addmv_(grad_matrix, s_and_one, beta=momentum)  # v <- momentum * v + g
             if l2:
-                velocity.addcmul_(rows[k], penalty)
-            torch.add(rows[k], velocity, alpha=-learning_rate, out=rows[k + 1])
+                velocity.addcmul_(current, penalty)
+            torch.add(current, velocity, alpha=-learning_rate, out=following)
     return thetas
 
 
 def _losses_along(x: Tensor, y: Tensor, thetas: Tensor, chunk: int = 4096) -> Tensor:
-    """Mean BCE at every iterate in ``thetas`` (k, D + 1), batched: shape (k,)."""
+    """Mean BCE at every iterate in ``thetas`` (k, D + 1), batched: shape (k,).
+
+    ``chunk`` iterates at a time, fewer for large ``n``, so that each (n, chunk) block of
+    logits stays near 16 MB. The loss is written ``softplus((1 - 2y) z)``, which gives ``inf``,
+    not NaN, where a logit has overflowed.
+    """
     xa = _with_ones(x)
-    parts = [per_sample_bce_with_logits(xa @ block.T, y).mean(dim=0) for block in thetas.split(chunk)]
+    chunk = max(1, min(chunk, 2**24 // (x.shape[0] * x.element_size())))
+    parts = [per_sample_bce_signed(xa @ block.T, y).mean(dim=0) for block in thetas.split(chunk)]
     return torch.cat(parts) if parts else thetas.new_empty(0)

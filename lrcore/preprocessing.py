@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lrcore import _numerics
 from lrcore._validation import check_matrix, check_same_dtype
 
 
@@ -12,19 +13,26 @@ def fit_standardizer(x: Tensor) -> tuple[Tensor, Tensor]:
     """Per-feature mean and population standard deviation of ``x``.
 
     The standard deviation divides by N (not N - 1), as scikit-learn's ``StandardScaler``
-    does. A feature that does not vary gets std 1 instead of 0, so standardizing it gives
-    zeros rather than a division by zero (``StandardScaler`` does the same).
+    does. Both are accumulated in float64 whatever ``x``'s dtype, as ``StandardScaler`` does,
+    then rounded to ``x``'s dtype: a float32 column of mean 1e6 and spread 1 keeps its spread.
+    A feature that does not vary gets std 1 instead of 0, so standardizing it gives zeros
+    rather than a division by zero. "Does not vary" is ``StandardScaler``'s test: the variance
+    is at most the rounding error of its own float64 computation,
+    ``var <= n eps var + (n mean eps)**2`` with ``eps`` float64's; a spread of 1e-6 is a spread.
+    A std too small to be represented in ``x``'s dtype (it would round to 0) is also set to 1.
 
     Parameters
     ----------
     x : Tensor of shape (n, D)
         Training features only: statistics from validation or test data would leak them.
+        Float32 or float64, finite; gradients do not flow (the result is detached).
 
     Returns
     -------
     mean : Tensor of shape (1, D)
+        Finite for every finite ``x`` (the mean of finite numbers is within their range).
     std : Tensor of shape (1, D)
-        Strictly positive.
+        Strictly positive and finite.
 
     Examples
     --------
@@ -33,13 +41,27 @@ def fit_standardizer(x: Tensor) -> tuple[Tensor, Tensor]:
     (tensor([[2., 5.]]), tensor([[1., 1.]]))
     """
     x = check_matrix("x", x)
+    wide = x.detach().double()
+    scale = torch.ones(1, x.shape[1], dtype=torch.float64, device=x.device)
+    mean, var = _mean_and_var(wide)
+    if not bool(torch.isfinite(mean).all() & torch.isfinite(var).all()):
+        # float64 data near its largest value: the sums overflowed, so scale each column to [-1, 1].
+        scale = wide.abs().amax(dim=0, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+        mean, var = _mean_and_var(wide / scale)
+    eps = torch.finfo(torch.float64).eps
+    n = x.shape[0]
+    # scikit-learn's _is_constant_feature (the same test at any scale): a variance within its
+    # own rounding error is zero.
+    constant = var <= n * eps * var + (n * mean * eps) ** 2
+    std = (var.sqrt() * scale).to(x.dtype)
+    std = torch.where(constant | (std == 0), torch.ones_like(std), std)
+    return (mean * scale).to(x.dtype), std
+
+
+def _mean_and_var(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Column means and population variances, each of shape (1, D)."""
     mean = x.mean(dim=0, keepdim=True)
-    std = x.std(dim=0, keepdim=True, correction=0)
-    # Same rule as scikit-learn's _handle_zeros_in_scale: a spread this small is rounding
-    # noise around a constant column, and dividing by it would blow the noise up.
-    tiny = 10 * torch.finfo(x.dtype).eps * mean.abs().clamp_min(1.0)
-    std = torch.where(std < tiny, torch.ones_like(std), std)
-    return mean, std
+    return mean, ((x - mean) ** 2).mean(dim=0, keepdim=True)
 
 
 def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
@@ -54,7 +76,10 @@ def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     Returns
     -------
     Tensor of shape (n, D)
-        ``(x - mean) / std``; a new tensor, ``x`` is unchanged.
+        ``(x - mean) / std``; a new tensor, ``x`` is unchanged. Gradients flow through it.
+        A difference that overflows on the way (``3e38 - (-3e38)`` in float32) is redone
+        without overflow; where the true result is beyond the dtype's range it is ``inf``, with
+        a :class:`~lrcore.NonFiniteWarning`.
     """
     x = check_matrix("x", x)
     d = x.shape[1]
@@ -65,4 +90,9 @@ def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
         check_same_dtype("x", x, name, stat)
     if not bool((std > 0).all()):
         raise ValueError("std must be strictly positive, got a zero or negative entry")
-    return (x - mean) / std
+    result = (x - mean) / std
+    if not bool(torch.isfinite(result).all()):
+        # x - mean overflowed: halve both first (exact), and double after dividing.
+        result = (x / 2 - mean / 2) / std * 2
+        _numerics.warn_if_not_finite(result, "standardize's result", "it is beyond the dtype's range; use float64")
+    return result

@@ -50,7 +50,7 @@ def with_value(t: torch.Tensor, value: float, index=(0, 0)) -> torch.Tensor:
 # Messages shared by many functions.
 NOT_TENSOR = "{name} must be a torch.Tensor, got {type}"
 NOT_FLOAT = (
-    "{name} must have a floating dtype (torch.float32 or torch.float64), got {dtype}; convert it with {name}.float()"
+    "{name} must have dtype torch.float32 or torch.float64, got {dtype}; convert it with {name}.float()"
 )
 NOT_FINITE = "{name} must contain only finite values, got NaN or inf"
 EMPTY = "{name} must not be empty, got shape {shape}"
