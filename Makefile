@@ -14,9 +14,11 @@ SITE := _build/html/index.html
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
-# students' exercise notebooks, published into the site (_build/html/_downloads/student/).
+# students' exercise notebooks, published into the site (_build/html/_downloads/student/), and lrcore's
+# wheel, which the first cell of every notebook the site offers installs (_build/html/_downloads/).
 book: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python tools/build_book.py
+	$(BIN)/python -m build --wheel --no-isolation --outdir _build/html/_downloads .
 	$(BIN)/python tools/student_notebooks.py
 
 $(INSTALLED): requirements.txt pyproject.toml

@@ -1,33 +1,52 @@
-"""Offer every chapter as a Jupyter notebook that runs on its own, in Jupyter or in Colab.
+"""Offer every chapter as a Jupyter notebook that reads and runs outside the book.
 
-For each page that is a notebook (its MyST source has a jupytext header with a kernelspec),
-this extension converts the source with jupytext into ``_downloads/notebooks/<chapter>.ipynb``
-and adds an ``.ipynb`` entry to the theme's download menu of that page (next to ``.md`` and
-``.pdf``). The notebook has no outputs: it is the chapter's source, to be run. Jupyter cannot
-include files, so each ``{literalinclude}`` of an object (``:pyobject:``) becomes a plain
-Python code block with that object's source, as the page shows it.
+For each page that is a notebook (its source declares a kernel), this extension writes
+``_downloads/notebooks/<chapter>.ipynb`` and puts an ``.ipynb`` entry first in the theme's
+download menu of that page. The notebook is made from Sphinx's *resolved* doctree of the page,
+the same tree the HTML is written from, so it holds what the page shows and no MyST:
 
-Its first cell installs what the chapter needs where it is missing: ``lrcore`` from the
-book's repository (``repository: url:`` and ``branch:`` in ``_config.yml``) and, at the
-versions pinned in ``requirements.txt``, every package the chapter imports plus ``lrcore``'s
-own dependencies. The cell does nothing where ``lrcore`` is already importable (the book's
-own environment, or a second run in Colab). A chapter that imports a package that
-``requirements.txt`` does not pin fails the build.
+- glued values as the text the page shows; ``{ref}``, ``{numref}`` and ``{doc}`` as links to
+  the published page and anchor (``html_baseurl``), with the page's link text; ``{eq}`` as the
+  equation's number, and ``\\tag{n}`` in numbered equations; citations as "(Author, year)",
+  with the works cited listed at the end;
+- admonitions and exercises as block quotes, solutions folded in ``<details>`` (their code
+  cells folded with ``jupyter.source_hidden``), figures with their number and caption;
+- each ``{literalinclude}`` as a read-only Python block with exactly the source the page
+  shows, in a Markdown cell of its own (``metadata.lrcore_include`` names the object, for
+  ``tools/student_notebooks.py``);
+- the code cells with the outputs of the build's execution (``jupyter_execute/``), minus what
+  only the book needs: ``from myst_nb import glue`` and the ``glue(...)`` calls.
+
+Its first cell installs ``lrcore`` from the wheel the site publishes,
+``<html_baseurl>/_downloads/lrcore-<version>-py3-none-any.whl`` (the version of
+``pyproject.toml``; ``make book`` builds it), or from ``$LRCORE_WHEEL`` where that is set,
+together with the versions pinned in ``requirements.txt`` of every package the chapter imports
+and of ``lrcore``'s dependencies. It does nothing where ``lrcore`` is importable. A chapter that
+imports a package ``requirements.txt`` does not pin fails the build.
+
+The notebooks are written at ``build-finished`` from ``env.get_and_resolve_doctree``, so a
+rebuild that re-reads nothing still writes them, and the parallel writers are not involved.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import copy
 import functools
-import importlib.metadata
+import mimetypes
 import re
 import shutil
 import sys
 import textwrap
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
-import jupytext
 import nbformat
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -35,13 +54,18 @@ from sphinx.util import logging
 LOGGER = logging.getLogger(__name__)
 #: Where the notebooks land, relative to the html output folder.
 FOLDER = "_downloads/notebooks"
-LITERALINCLUDE = re.compile(
-    r"^(?P<fence>`{3,}|:{3,})\{literalinclude\}[ \t]+(?P<path>[^\n]+?)[ \t]*\n"
-    r":pyobject:[ \t]*(?P<object>[\w.]+)[ \t]*\n"
-    r"^(?P=fence)[ \t]*$",
-    re.MULTILINE,
-)
+#: Where ``make book`` puts lrcore's wheel, relative to the html output folder.
+WHEEL_FOLDER = "_downloads"
+#: The environment variable that points the first cell at another wheel (a test, a mirror).
+WHEEL_VARIABLE = "LRCORE_WHEEL"
 PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)")
+ADMONITION_TITLES = {
+    "attention": "Attention", "caution": "Caution", "danger": "Danger", "error": "Error", "hint": "Hint",
+    "important": "Important", "note": "Note", "tip": "Tip", "warning": "Warning", "seealso": "See also",
+}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- the package
 
 
 def canonical(name: str) -> str:
@@ -59,15 +83,22 @@ def read_pins(requirements: Path) -> dict[str, str]:
     return pins
 
 
-def imported_modules(notebook: nbformat.NotebookNode) -> set[str]:
-    """Top-level names of the absolute imports in the notebook's code cells."""
+def project(pyproject: Path) -> dict:
+    """The ``[project]`` table of ``pyproject.toml``: lrcore's name, version and dependencies."""
+    return tomllib.loads(pyproject.read_text())["project"]
+
+
+def wheel_name(version: str) -> str:
+    return f"lrcore-{version}-py3-none-any.whl"
+
+
+def imported_modules(cells: list) -> set[str]:
+    """Top-level names of the absolute imports in the code cells."""
     modules = set()
-    for cell in notebook.cells:
+    for cell in cells:
         if cell.cell_type != "code":
             continue
-        # IPython magics and shell escapes are not Python.
-        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        for node in ast.walk(ast.parse(source)):
+        for node in ast.walk(ast.parse(python_only(cell.source))):
             if isinstance(node, ast.Import):
                 modules.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -75,104 +106,568 @@ def imported_modules(notebook: nbformat.NotebookNode) -> set[str]:
     return modules
 
 
+def python_only(source: str) -> str:
+    """The cell without IPython magics and shell escapes (blanked, so line numbers stay)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
 @functools.cache
 def installed_distributions() -> dict[str, list[str]]:
     """``{top-level module: [distribution, ...]}`` of the environment, computed once per build.
 
     ``importlib.metadata.packages_distributions`` reads every installed package's file list:
-    about half a second each call, which made the downloads the slowest step after execution.
+    about half a second each call.
     """
+    import importlib.metadata
+
     return importlib.metadata.packages_distributions()
 
 
-def requirements_for(notebook: nbformat.NotebookNode, pins: dict[str, str], name: str) -> tuple[list[str], list[str]]:
-    """The pins of what the notebook imports and of lrcore's dependencies; the modules imported."""
+def requirements_for(cells: list, pins: dict[str, str], dependencies: list[str], name: str) -> tuple[list, list]:
+    """The pins of what the cells import and of lrcore's dependencies; the modules imported."""
     distributions = installed_distributions()
-    modules = sorted(imported_modules(notebook) - set(sys.stdlib_module_names) - {"lrcore"})
-    needed = set()
+    modules = sorted(imported_modules(cells) - set(sys.stdlib_module_names) - {"lrcore"})
+    needed = {canonical(re.split(r"[\s<>=!~;\[]", d, maxsplit=1)[0]) for d in dependencies}
     for module in modules:
         if module not in distributions:
             raise ExtensionError(f"notebook_downloads: {name} imports {module!r}, which is not installed")
         needed.update(canonical(d) for d in distributions[module])
-    for requirement in importlib.metadata.requires("lrcore") or []:
-        if "extra ==" not in requirement:
-            needed.add(canonical(re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]))
     missing = sorted(needed - set(pins))
     if missing:
         raise ExtensionError(f"notebook_downloads: {name} needs {missing}, which requirements.txt does not pin")
     return sorted(pins[d] for d in needed), modules
 
 
-def install_cell_source(lrcore_requirement: str, requirements: list[str], modules: list[str]) -> str:
-    """The first cell of every downloaded notebook."""
+def install_cell_source(wheel_url: str, requirements: list[str], modules: list[str]) -> str:
+    """The first cell of every notebook the site offers."""
     pinned = "".join(f"    {r!r},\n" for r in requirements)
     return f"""\
-# Set-up for Colab or a fresh Jupyter: installs lrcore from the book's repository and the
-# package versions the book was built with. Does nothing where lrcore is already importable.
+# Set-up for Colab or a fresh Jupyter kernel: installs lrcore, the book's package, from the
+# wheel the book's site publishes, and the package versions the book was built with.
+# Does nothing where lrcore is already importable.
 import importlib.util
+import os
 import subprocess
 import sys
 
-LRCORE = {lrcore_requirement!r}
+LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}, {wheel_url!r})
 PINNED = [
 {pinned}]
 IMPORTED = {modules!r}
 if importlib.util.find_spec("lrcore") is None:
     loaded = [module for module in IMPORTED if module in sys.modules]
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", LRCORE, *PINNED], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", LRCORE_WHEEL, *PINNED], check=True)
     importlib.invalidate_caches()
     if loaded:
         print("Installed, but", ", ".join(loaded), "were loaded before: restart the kernel, then run all cells.")\
 """
 
 
-def lrcore_requirement(repository_url: str, branch: str) -> str:
-    """``lrcore @ git+<repository>@<branch>``, the pip requirement of the book's package."""
-    if not repository_url:
-        raise ExtensionError("notebook_downloads: set `repository: url:` in _config.yml")
-    return f"lrcore @ git+{repository_url.rstrip('/')}.git@{branch or 'main'}"
+# ---------------------------------------------------------------------------- code cells
 
 
-def object_source(path: Path, name: str) -> str:
-    """The source of a top-level function or class (decorators included), or a method "C.m"."""
-    tree = ast.parse(path.read_text())
-    body, node = tree.body, None
-    for part in name.split("."):
-        node = next((n for n in body if getattr(n, "name", None) == part), None)
-        if node is None:
-            raise ExtensionError(f"notebook_downloads: no {name} in {path}")
-        body = getattr(node, "body", [])
+def without_glue(source: str) -> str:
+    """The cell's code without ``from myst_nb import glue`` and its ``glue(...)`` statements.
+
+    ``glue`` only hands a value to the book's text, which the notebook's Markdown already holds
+    as text. Statements are found with ``ast`` and removed by their line span. A ``glue(...)``
+    that is the whole body of a block (the only statement of a loop, say) cannot go without
+    leaving the block empty: there ``glue`` is defined instead, as a plain function that does
+    nothing, so that the notebook still never imports ``myst_nb``.
+    """
+    try:
+        tree = ast.parse(python_only(source))
+    except SyntaxError:
+        return source
+    drop: set[int] = set()  # 1-based line numbers
+    keep_glue = False
+    imports = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "myst_nb":
+            if [a.name for a in node.names] != ["glue"] or node.names[0].asname:
+                raise ExtensionError(f"notebook_downloads: cannot leave out `{ast.unparse(node)}`")
+            imports.append(node)
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "myst_nb" for a in node.names):
+            raise ExtensionError(f"notebook_downloads: cannot leave out `{ast.unparse(node)}`")
+        for body_name in ("body", "orelse", "finalbody"):
+            body = getattr(node, body_name, None)
+            if not isinstance(body, list) or not body or not isinstance(body[0], ast.stmt):
+                continue
+            glued = [s for s in body if _is_glue_call(s)]
+            if glued and len(glued) == len(body) and not isinstance(node, ast.Module):
+                keep_glue = True
+                continue
+            for statement in glued:
+                drop.update(range(statement.lineno, statement.end_lineno + 1))
+    lines = source.splitlines()
+    for node in imports:
+        if keep_glue:
+            indent = lines[node.lineno - 1][: node.col_offset]
+            lines[node.lineno - 1] = indent + "def glue(name, value, display=True):  # the book's text shows the value"
+            lines[node.end_lineno - 1] += f"\n{indent}    pass"
+            drop.update(range(node.lineno + 1, node.end_lineno + 1))
+        else:
+            drop.update(range(node.lineno, node.end_lineno + 1))
+    kept = [line for number, line in enumerate(lines, 1) if number not in drop]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept).strip("\n"))
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def _is_glue_call(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Name)
+        and statement.value.func.id == "glue"
+    )
+
+
+# ---------------------------------------------------------------------------- Markdown
+
+
+def escape(text: str) -> str:
+    """Plain text as Markdown that shows it literally (``$`` would start math in Jupyter)."""
+    text = re.sub(r"([\\`*_\[\]$|])", r"\\\1", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code_span(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(text: str, language: str = "") -> str:
+    longest = max((len(run) for run in re.findall(r"^`{3,}", text, re.MULTILINE)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
+def quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def indent(text: str, prefix: str) -> str:
+    return textwrap.indent(text, prefix, lambda line: True).replace(prefix.rstrip() + "\n", "\n")
+
+
+@dataclass
+class Converter:
+    """One page's resolved doctree to notebook cells (see the module's docstring)."""
+
+    app: Sphinx
+    docname: str
+    base_url: str
+    code_cells: list  # the executed notebook's cells, by index
+    lrcore_dir: Path
+    cells: list = field(default_factory=list)
+    buffer: list[str] = field(default_factory=list)
+    solution: str | None = None  # the title of the solution being written, if any
+    next_code: int = 0  # the index of the next executed cell not yet written
+    cited: dict = field(default_factory=dict)  # citation id -> Citation, in order of first use
+    _citations: dict | None = None
+
+    @property
+    def page_url(self) -> str:
+        return urljoin(self.base_url, f"{self.docname}.html")
+
+    def number(self, figtype: str, node_id: str) -> str:
+        numbers = self.app.env.toc_fignumbers.get(self.docname, {}).get(figtype, {}).get(node_id)
+        return ".".join(map(str, numbers)) if numbers else ""
+
+    # -- cells
+
+    def flush(self) -> None:
+        text = round_citations("\n\n".join(part for part in self.buffer if part.strip()).strip("\n"))
+        self.buffer = []
+        if not text:
+            return
+        metadata = {}
+        if self.solution is not None:
+            text = f"<details>\n<summary>{self.solution}</summary>\n\n{text}\n\n</details>"
+            metadata = {"tags": ["solution"]}
+        self.cells.append(nbformat.v4.new_markdown_cell(text, metadata=metadata))
+
+    def markdown_cell(self, text: str, **metadata) -> None:
+        self.flush()
+        self.cells.append(nbformat.v4.new_markdown_cell(round_citations(text), metadata=metadata))
+
+    def code_cell(self, index: int) -> None:
+        """The executed cell ``index``, after the cells before it that the page does not show."""
+        self.flush()
+        for hidden in range(self.next_code, index):
+            if self.code_cells[hidden].cell_type == "code":
+                self._append_code(self.code_cells[hidden], outputs=False)
+        self._append_code(self.code_cells[index], outputs=True)
+        self.next_code = index + 1
+
+    def _append_code(self, cell, outputs: bool) -> None:
+        source = without_glue(cell.source)
+        if not source.strip():
+            return  # nothing but glue
+        tags = list(cell.metadata.get("tags", []))
+        metadata: dict = {"tags": tags} if tags else {}
+        hidden = {"source_hidden": "hide-input" in tags or "hide-cell" in tags}
+        hidden["outputs_hidden"] = "hide-output" in tags or "hide-cell" in tags
+        if self.solution is not None:
+            metadata["tags"] = [*tags, "solution"]
+            hidden = {"source_hidden": True, "outputs_hidden": True}
+        if any(hidden.values()):
+            metadata["jupyter"] = {k: v for k, v in hidden.items() if v}
+        new = nbformat.v4.new_code_cell(source, metadata=metadata)
+        if outputs and not {"remove-output", "remove_output", "remove-cell"} & set(tags):
+            new.outputs = copy.deepcopy(cell.get("outputs", []))
+            new.execution_count = cell.get("execution_count")
+        self.cells.append(new)
+
+    def finish(self, doctree: nodes.document) -> list:
+        self.block_children(doctree)
+        self.flush()
+        for hidden in range(self.next_code, len(self.code_cells)):
+            if self.code_cells[hidden].cell_type == "code":
+                self._append_code(self.code_cells[hidden], outputs=False)
+        if self.cited:
+            entries = [f"- {self.citation_text(c)}" for c in self.cited.values()]
+            self.markdown_cell("## References\n\n" + "\n".join(entries))
+        return self.cells
+
+    def citation_text(self, citation) -> str:
+        return " ".join(citation.formatted_entry.text.render_as("markdown").split())
+
+    # -- blocks
+
+    def has_cells(self, node: nodes.Node) -> bool:
+        return any(n.get("nb_element") == "cell_code" for n in node.findall(nodes.container))
+
+    def block_children(self, node: nodes.Element) -> None:
+        for child in node.children:
+            self.block(child)
+
+    def block(self, node: nodes.Node) -> None:
+        """Write a block node: to the Markdown buffer, or as cells of its own."""
+        if isinstance(node, nodes.container) and node.get("nb_element") == "cell_code":
+            self.code_cell(node["cell_index"])
+            for figure in node.findall(nodes.figure):  # mystnb: figure: the caption under the output
+                caption = self.figure_caption(figure)
+                if caption:
+                    self.markdown_cell(caption)
+            return
+        if isinstance(node, nodes.literal_block) and self.include(node) is not None:
+            name = self.include(node)
+            self.markdown_cell(code_block(node.astext(), "python"), lrcore_include=name)
+            return
+        if isinstance(node, nodes.section):
+            self.buffer.append(self.heading(node))
+            self.block_children_after_title(node)
+            return
+        if is_solution(node):
+            self.flush()
+            outer, self.solution = self.solution, self.plain_title(node) or "Solution"
+            self.block_children_after_title(node)
+            self.flush()
+            self.solution = outer
+            return
+        if isinstance(node, nodes.Admonition) and self.has_cells(node):
+            # An exercise with code cells in it (gated): the title, then its content in turn.
+            self.buffer.append(f"**{self.admonition_title(node)}**")
+            self.block_children_after_title(node)
+            return
+        if isinstance(node, (nodes.compound, nodes.container, addnodes.only)) and self.has_cells(node):
+            self.block_children(node)
+            return
+        self.buffer.append(self.markdown(node))
+
+    def block_children_after_title(self, node: nodes.Element) -> None:
+        for child in node.children:
+            if not isinstance(child, nodes.title):
+                self.block(child)
+
+    def heading(self, section: nodes.section) -> str:
+        """The section's title as a Markdown heading ("" for an untitled section: a wrapper)."""
+        title = next((c for c in section.children if isinstance(c, nodes.title)), None)
+        if title is None:
+            return ""
+        level = 1
+        parent = section.parent
+        while parent is not None:
+            level += isinstance(parent, nodes.section) and any(isinstance(c, nodes.title) for c in parent.children)
+            parent = parent.parent
+        return "#" * min(level, 6) + " " + self.inline_children(title)
+
+    def include(self, node: nodes.literal_block) -> str | None:
+        """``"lrcore.module.object"`` if ``node`` is a literalinclude of one of lrcore's objects."""
+        source = node.get("source")
+        if not source or node.get("language", "python") not in ("python", "python3", "py", "default"):
+            return None
+        path = Path(source).resolve()
+        if not path.is_file() or not path.is_relative_to(self.lrcore_dir) or path.suffix != ".py":
+            return None
+        return object_in(path, node.astext(), self.lrcore_dir.parent)
+
+    def admonition_title(self, node: nodes.Element) -> str:
+        title = next((c for c in node.children if isinstance(c, nodes.title)), None)
+        if title is not None:
+            text = self.inline_children(title)
+            if "%s" in title.get("title", ""):
+                # sphinx-exercise leaves "Exercise %s" to the HTML writer, which fills in the number.
+                number = self.number("exercise", node["ids"][0]) if node.get("ids") else ""
+                text = escape(title["title"] % number) + text
+            return text
+        kind = type(node).__name__
+        return ADMONITION_TITLES.get(kind, kind.replace("_", " ").capitalize())
+
+    def plain_title(self, node: nodes.Element) -> str:
+        title = next((c for c in node.children if isinstance(c, nodes.title)), None)
+        return escape(title.astext()) if title is not None else ""
+
+    def figure_caption(self, figure: nodes.figure) -> str:
+        caption = next((c for c in figure.children if isinstance(c, nodes.caption)), None)
+        number = self.number("figure", figure["ids"][0]) if figure["ids"] else ""
+        label = self.app.config.numfig_format["figure"] % number if number else ""
+        text = self.inline_children(caption) if caption is not None else ""
+        legend = [self.markdown(c) for c in figure.children if isinstance(c, nodes.legend)]
+        head = f"**{label}** {text}".strip() if label else text
+        return "\n\n".join(p for p in [f"*{head}*" if head and not label else head, *legend] if p)
+
+    def markdown(self, node: nodes.Node) -> str:
+        """A block node with no code cell in it, as Markdown."""
+        if isinstance(node, nodes.Text):
+            return escape(node.astext())
+        if isinstance(node, (nodes.comment, nodes.target, nodes.substitution_definition, addnodes.toctree)):
+            return ""
+        if isinstance(node, nodes.system_message) or isinstance(node, nodes.Invisible):
+            return ""
+        if isinstance(node, nodes.paragraph):
+            text = self.inline_children(node).strip()
+            return re.sub(r"^(#|>|[-+*] |\d+[.)] )", r"\\\1", text)
+        if isinstance(node, nodes.section):
+            parts = [self.heading(node)]
+            parts += [self.markdown(c) for c in node.children if not isinstance(c, nodes.title)]
+            return self.join(parts)
+        if isinstance(node, nodes.literal_block):
+            language = node.get("language", "")
+            language = "" if language in ("default", "none", "text") else language
+            return code_block(node.astext(), language)
+        if isinstance(node, nodes.math_block):
+            return self.math_block(node)
+        if isinstance(node, nodes.bullet_list):
+            return "\n".join(self.list_item(item, "- ") for item in node.children)
+        if isinstance(node, nodes.enumerated_list):
+            start = node.get("start", 1)
+            return "\n".join(self.list_item(item, f"{start + i}. ") for i, item in enumerate(node.children))
+        if isinstance(node, nodes.definition_list):
+            return "\n".join(self.definition(item) for item in node.children)
+        if isinstance(node, nodes.figure):
+            return self.figure(node)
+        if isinstance(node, nodes.image):
+            return self.image(node)
+        if is_solution(node):
+            title = self.plain_title(node) or "Solution"
+            body = self.join(self.markdown(c) for c in node.children if not isinstance(c, nodes.title))
+            return f"<details>\n<summary>{title}</summary>\n\n{body}\n\n</details>"
+        if isinstance(node, (nodes.Admonition, nodes.topic, nodes.sidebar)):
+            body = self.join(self.markdown(c) for c in node.children if not isinstance(c, nodes.title))
+            return quote(self.join([f"**{self.admonition_title(node)}**", body]))
+        if isinstance(node, nodes.block_quote):
+            return quote(self.join(self.markdown(c) for c in node.children))
+        if isinstance(node, nodes.table):
+            return self.table(node)
+        if isinstance(node, nodes.transition):
+            return "---"
+        if isinstance(node, nodes.rubric):
+            return f"**{self.inline_children(node)}**"
+        if isinstance(node, nodes.line_block):
+            return "<br>\n".join(self.inline_children(line) for line in node.findall(nodes.line))
+        if isinstance(node, nodes.raw):
+            return self.raw(node)
+        if isinstance(node, (nodes.title, nodes.caption, nodes.attribution)):
+            return f"**{self.inline_children(node)}**"
+        if isinstance(node, nodes.TextElement):
+            return self.inline_children(node)
+        if isinstance(node, nodes.Element):
+            return self.join(self.markdown(c) for c in node.children)
+        return ""
+
+    def join(self, parts) -> str:
+        return "\n\n".join(p for p in parts if p and p.strip())
+
+    def list_item(self, item: nodes.Element, marker: str) -> str:
+        body = self.join(self.markdown(c) for c in item.children)
+        return marker + indent(body, " " * len(marker)).lstrip()
+
+    def definition(self, item: nodes.Element) -> str:
+        term = self.join(self.inline_children(c) for c in item.children if isinstance(c, nodes.term))
+        body = self.join(self.markdown(c) for c in item.children if isinstance(c, nodes.definition))
+        return f"- **{term}**: " + indent(body, "  ").lstrip()
+
+    def math_block(self, node: nodes.math_block) -> str:
+        latex = node.astext().strip()
+        number = self.number("displaymath", node["ids"][0]) if node.get("ids") else ""
+        number = number or (str(node["number"]) if node.get("number") else "")
+        if node.get("nowrap"):
+            return f"$$\n{latex}\n$$"
+        tag = f" \\tag{{{number}}}" if number else ""
+        return f"$$\n{latex}{tag}\n$$"
+
+    def figure(self, node: nodes.figure) -> str:
+        images = [self.image(i) for i in node.findall(nodes.image)]
+        return self.join([*images, self.figure_caption(node)])
+
+    def image(self, node: nodes.image) -> str:
+        """An image file, embedded as a data URI (a notebook has no folder of files)."""
+        uri = node["uri"]
+        alt = escape(node.get("alt", ""))
+        if urlsplit(uri).scheme in ("http", "https", "data"):
+            return f"![{alt}]({uri})"
+        path = Path(self.app.srcdir, uri)
+        if not path.is_file():
+            path = Path(self.app.env.doc2path(self.docname)).parent / uri
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data = base64.b64encode(path.read_bytes()).decode()
+        return f"![{alt}](data:{kind};base64,{data})"
+
+    def table(self, node: nodes.table) -> str:
+        rows = []
+        for row in node.findall(nodes.row):
+            cells = [self.join(self.markdown(c) for c in entry.children).replace("\n", " ") for entry in row.children]
+            rows.append("| " + " | ".join(cells) + " |")
+        if not rows:
+            return ""
+        heads = list(node.findall(nodes.thead))
+        header = sum(1 for _ in heads[0].findall(nodes.row)) if heads else 0
+        width = rows[0].count(" | ") + 1
+        rule = "|" + "---|" * width
+        if not header:
+            rows.insert(0, "|" + " |" * width)
+            header = 1
+        rows.insert(header, rule)
+        caption = [self.inline_children(t) for t in node.children if isinstance(t, nodes.title)]
+        return self.join([*(f"**{c}**" for c in caption), "\n".join(rows)])
+
+    def raw(self, node: nodes.raw) -> str:
+        if "html" not in node.get("format", "").split():
+            return ""
+
+        def absolute(match: re.Match) -> str:
+            return f'{match[1]}="{self.url(match[2])}"'
+
+        # Relative links of raw HTML point into the site: make them absolute, like {ref}s.
+        return re.sub(r'\b(href|src)="([^"#][^"]*|#[^"]*)"', absolute, node.astext())
+
+    # -- inline
+
+    def url(self, target: str) -> str:
+        """A link of the page, as an address in the published book."""
+        if urlsplit(target).scheme:
+            return target
+        return urljoin(self.page_url, target)
+
+    def inline_children(self, node: nodes.Element) -> str:
+        return "".join(self.inline(c) for c in node.children)
+
+    def inline(self, node: nodes.Node) -> str:
+        if isinstance(node, nodes.Text):
+            return escape(node.astext().replace("\n", " "))
+        if isinstance(node, nodes.math):
+            return f"${node.astext().strip()}$"
+        if isinstance(node, nodes.literal):
+            return code_span(node.astext())
+        if isinstance(node, nodes.emphasis):
+            return f"*{self.inline_children(node)}*"
+        if isinstance(node, nodes.strong):
+            return f"**{self.inline_children(node)}**"
+        if isinstance(node, nodes.subscript):
+            return f"<sub>{self.inline_children(node)}</sub>"
+        if isinstance(node, nodes.superscript):
+            return f"<sup>{self.inline_children(node)}</sup>"
+        if isinstance(node, nodes.reference):
+            return self.reference(node)
+        if isinstance(node, nodes.image):
+            return self.image(node)
+        if isinstance(node, nodes.raw):
+            return self.raw(node)
+        if isinstance(node, nodes.footnote_reference):
+            return f"<sup>{escape(node.astext())}</sup>"
+        if isinstance(node, (nodes.target, nodes.system_message, nodes.comment)):
+            return ""
+        if isinstance(node, nodes.Element):
+            return self.inline_children(node)
+        return ""
+
+    def reference(self, node: nodes.reference) -> str:
+        text = self.inline_children(node)
+        target = node.get("refuri") or (f"#{node['refid']}" if node.get("refid") else "")
+        if not target:
+            return text
+        address = self.url(target)
+        anchor = urlsplit(address).fragment
+        citation = self.citations().get(anchor) if anchor else None
+        if citation is not None:
+            # "(Author, year)": the reference list is at the end of the notebook.
+            self.cited.setdefault(anchor, citation)
+            return f"{CITATION_START}{text}{CITATION_END}"
+        if anchor.startswith("equation-") and address.split("#")[0] == self.page_url:
+            return text  # an equation of this notebook: its number, which its \tag shows
+        return f"[{text}]({address})"
+
+    def citations(self) -> dict:
+        """``{anchor: Citation}`` of sphinxcontrib-bibtex's citations, read once per page."""
+        if self._citations is None:
+            try:
+                domain = self.app.env.get_domain("cite")
+            except Exception:  # sphinxcontrib-bibtex not loaded: no citations
+                domain = None
+            self._citations = {c.citation_id: c for c in getattr(domain, "citations", [])}
+        return self._citations
+
+
+#: Around the text of a citation until its cell is written, so that its brackets can be found.
+CITATION_START, CITATION_END = "\x01", "\x02"
+CITATION_GROUP = re.compile(
+    rf"\\\[((?:{CITATION_START}[^{CITATION_END}]*{CITATION_END}[^\[\]{CITATION_START}]*?)+)\\\]"
+)
+
+
+def round_citations(markdown: str) -> str:
+    """sphinxcontrib-bibtex's "[Author, year]" and "Author [year]" in round brackets."""
+    markdown = CITATION_GROUP.sub(r"(\1)", markdown)
+    return markdown.replace(CITATION_START, "").replace(CITATION_END, "")
+
+
+def is_solution(node: nodes.Node) -> bool:
+    return type(node).__name__ == "solution_node"
+
+
+@functools.cache
+def _definitions(path: Path) -> dict[str, tuple[str, ...]]:
+    """``{dotted name: candidate sources}`` of the top-level functions, classes and methods."""
     lines = path.read_text().splitlines()
-    start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-    return textwrap.dedent("\n".join(lines[start : node.end_lineno]))
+    found: dict[str, tuple[str, ...]] = {}
+
+    def visit(body, prefix):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + node.name
+                starts = {node.lineno, min([node.lineno, *(d.lineno for d in node.decorator_list)])}
+                found[name] = tuple(textwrap.dedent("\n".join(lines[s - 1 : node.end_lineno])).strip() for s in starts)
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body, name + ".")
+
+    visit(ast.parse("\n".join(lines)).body, "")
+    return found
 
 
-def inline_literalincludes(text: str, folder: Path) -> str:
-    """Each ``{literalinclude} <file>`` + ``:pyobject:`` as a Python code block of that object."""
+def object_in(path: Path, shown: str, root: Path) -> str | None:
+    module = ".".join(path.relative_to(root).with_suffix("").parts)
+    shown = textwrap.dedent(shown).strip()
+    for name, sources in _definitions(path).items():
+        if shown in sources:
+            return f"{module}.{name}"
+    return None
 
-    def code(match: re.Match) -> str:
-        path = (folder / match["path"]).resolve()
-        return f"```python\n{object_source(path, match['object'])}\n```"
 
-    return LITERALINCLUDE.sub(code, text)
-
-
-def build_notebook(source: Path, lrcore_req: str, pins: dict[str, str]) -> nbformat.NotebookNode:
-    """The downloadable notebook of one MyST chapter: the install cell, then the chapter."""
-    notebook = jupytext.read(source)
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and "{literalinclude}" in cell.source:
-            cell.source = inline_literalincludes(cell.source, source.parent)
-    requirements, modules = requirements_for(notebook, pins, source.name)
-    cell = nbformat.v4.new_code_cell(install_cell_source(lrcore_req, requirements, modules))
-    cell.metadata["tags"] = ["install"]
-    notebook.cells.insert(0, cell)
-    for index, each in enumerate(notebook.cells):  # stable ids: the same source, the same file
-        each.id = f"cell-{index}"
-    notebook.metadata.pop("jupytext", None)
-    notebook.metadata.setdefault("language_info", {"name": "python"})
-    nbformat.validate(notebook)
-    return notebook
+# ---------------------------------------------------------------------------- Sphinx
 
 
 def is_notebook(app: Sphinx, docname: str) -> bool:
@@ -183,12 +678,50 @@ def download_name(docname: str) -> str:
     return f"{FOLDER}/{Path(docname).name}.ipynb"
 
 
+def base_url(app: Sphinx) -> str:
+    url = app.config.html_baseurl
+    if not url:
+        raise ExtensionError("notebook_downloads: set `html: baseurl:` in _config.yml (where the book is published)")
+    return url.rstrip("/") + "/"
+
+
+def executed_cells(app: Sphinx, docname: str) -> list:
+    """The cells of the page as the build executed them (myst-nb's ``jupyter_execute/``)."""
+    path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    if path.is_file():
+        return nbformat.read(path, as_version=4).cells
+    import jupytext  # not executed (execution off): the source's cells, without outputs
+
+    return jupytext.read(app.env.doc2path(docname)).cells
+
+
+def build_notebook(app: Sphinx, docname: str, first_cell: str) -> nbformat.NotebookNode:
+    doctree = app.env.get_and_resolve_doctree(docname, app.builder)
+    root = Path(app.srcdir)
+    converter = Converter(app, docname, base_url(app), executed_cells(app, docname), (root / "lrcore").resolve())
+    cells = converter.finish(doctree)
+    if any("myst_nb" in c.source for c in cells if c.cell_type == "code"):
+        raise ExtensionError(f"notebook_downloads: {docname} still imports myst_nb")
+    install = nbformat.v4.new_code_cell(first_cell, metadata={"tags": ["install"]})
+    notebook = nbformat.v4.new_notebook(cells=[install, *cells])
+    notebook.metadata = {
+        "kernelspec": app.env.metadata[docname]["kernelspec"],
+        "language_info": {"name": "python"},
+        "lrcore_book": {"page": converter.page_url},
+    }
+    for index, each in enumerate(notebook.cells):  # stable ids: the same page, the same file
+        each.id = f"cell-{index}"
+    nbformat.validate(notebook)
+    return notebook
+
+
 def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    theme = app.config.html_theme_options
-    lrcore_req = lrcore_requirement(theme.get("repository_url", ""), theme.get("repository_branch", ""))
-    pins = read_pins(Path(app.srcdir) / "requirements.txt")
+    root = Path(app.srcdir)
+    package = project(root / "pyproject.toml")
+    wheel_url = urljoin(base_url(app), f"{WHEEL_FOLDER}/{wheel_name(package['version'])}")
+    pins = read_pins(root / "requirements.txt")
     folder = Path(app.outdir) / FOLDER
     if folder.exists():
         shutil.rmtree(folder)
@@ -198,7 +731,10 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
     if len(set(names)) != len(names):
         raise ExtensionError(f"notebook_downloads: two chapters share a file name: {names}")
     for docname, name in zip(docnames, names, strict=True):
-        notebook = build_notebook(Path(app.env.doc2path(docname)), lrcore_req, pins)
+        source_cells = executed_cells(app, docname)
+        code = [nbformat.v4.new_code_cell(without_glue(c.source)) for c in source_cells if c.cell_type == "code"]
+        requirements, modules = requirements_for(code, pins, package.get("dependencies", []), docname)
+        notebook = build_notebook(app, docname, install_cell_source(wheel_url, requirements, modules))
         nbformat.write(notebook, Path(app.outdir) / name)
     LOGGER.info(f"notebook_downloads: {len(docnames)} notebooks in {folder}")
 
@@ -225,4 +761,4 @@ def add_download_button(app: Sphinx, pagename: str, templatename: str, context: 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", add_download_button, priority=502)
     app.connect("build-finished", write_notebooks)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}

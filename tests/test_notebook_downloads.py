@@ -1,0 +1,338 @@
+"""book/_ext/notebook_downloads.py on a two-page book made here, built by Sphinx with myst-nb.
+
+The page uses every construct the chapters use (glue, ``{ref}``, ``{numref}``, ``{doc}``,
+labelled equations and ``{eq}``, citations, an admonition, a gated exercise with a solution
+holding a code cell, a figure made by a cell, a ``{literalinclude}`` of lrcore, a cell tagged
+``remove-cell``), and the test reads the notebook the extension writes: plain Markdown with
+the numbers, links, equation numbers and citations of the built HTML page, the cells'
+outputs, and no MyST. The built HTML page is the reference for every number and link.
+The build executes the page's few cells once, in a Jupyter kernel (about 15 s).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import math
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+import lrcore
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://example.org/book/"
+
+CONF = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "book" / "_ext")!r})
+extensions = ["myst_nb", "sphinx_exercise", "sphinxcontrib.bibtex", "notebook_downloads"]
+html_baseurl = {BASE!r}
+numfig = True
+math_numfig = True
+math_eqref_format = "({{number}})"
+myst_enable_extensions = ["amsmath", "dollarmath", "colon_fence"]
+bibtex_bibfiles = ["refs.bib"]
+bibtex_reference_style = "author_year"
+nb_execution_mode = "force"
+nb_merge_streams = False
+exclude_patterns = ["_build", "lrcore"]
+"""
+
+INDEX = """\
+# Mini book
+
+```{toctree}
+chapter
+other
+```
+"""
+
+OTHER = """\
+(sec-other)=
+# The other page
+
+Some text.
+
+```{bibliography}
+```
+"""
+
+BIB = """\
+@book{hastie2009elements,
+  author = {Hastie, Trevor and Tibshirani, Robert and Friedman, Jerome},
+  title = {The Elements of Statistical Learning},
+  publisher = {Springer},
+  year = {2009}
+}
+"""
+
+CHAPTER = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+(ch-demo)=
+# Demo chapter
+
+```{code-cell} ipython3
+import math
+
+from myst_nb import glue
+
+rate = math.pi / 10
+glue("demo_rate", rate, display=False)
+print(f"rate = {rate:.4f}")
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+hidden = rate * 2
+glue("demo_hidden", hidden, display=False)
+```
+
+The rate is {glue:text}`demo_rate:.3f` and twice it {glue:text}`demo_hidden:.2f`; costs are in $\\$$ and
+snake_case *stays* as it is. See {ref}`sec-other`, {doc}`other`, {ref}`the next section <sec-next>`,
+{numref}`fig-demo` and {eq}`eq-demo` (a result of {cite:p}`hastie2009elements`).
+
+$$
+J(w) = \\frac{1}{N} \\sum_i \\ell_i
+$$ (eq-demo)
+
+:::{note}
+A note with a [link](https://example.com).
+:::
+
+(sec-next)=
+## Next section
+
+```{literalinclude} lrcore/model.py
+:pyobject: sigmoid
+```
+
+```{code-cell} ipython3
+---
+mystnb:
+  figure:
+    caption: "A demo figure."
+    name: fig-demo
+---
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([0, 1], [0, rate])
+plt.show()
+```
+
+```{exercise-start} Try it
+:label: ex-demo
+```
+Compute $2 + 2$.
+```{exercise-end}
+```
+
+```{solution-start} ex-demo
+:class: dropdown
+```
+The secret answer is below.
+
+```{code-cell} ipython3
+answer = 2 + 2
+print(answer)
+```
+
+And so it is four.
+```{solution-end}
+```
+
+The end.
+"""
+
+
+def _load_extension():
+    path = ROOT / "book" / "_ext" / "notebook_downloads.py"
+    spec = importlib.util.spec_from_file_location("notebook_downloads_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+extension = _load_extension()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[nbformat.NotebookNode, BeautifulSoup]:
+    """The mini book built into a temporary folder: the chapter's notebook and its HTML page."""
+    src = tmp_path_factory.mktemp("minibook")
+    files = {"conf.py": CONF, "index.md": INDEX, "other.md": OTHER, "chapter.md": CHAPTER, "refs.bib": BIB}
+    for name, text in files.items():
+        (src / name).write_text(text)
+    for name in ("pyproject.toml", "requirements.txt", "lrcore"):  # what the first cell is made from
+        (src / name).symlink_to(ROOT / name)
+    out = src / "_build" / "html"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", "-q", "-T", str(src), str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    notebook = nbformat.read(out / "_downloads/notebooks/chapter.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    page = BeautifulSoup((out / "chapter.html").read_text(), "html.parser")
+    return notebook, page
+
+
+def _markdown(notebook) -> str:
+    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def _code(notebook) -> list[str]:
+    return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+
+def test_no_myst_is_left(built):
+    notebook, _ = built
+    text = "\n".join(c.source for c in notebook.cells)
+    leftovers = ("{glue", "{ref}", "{eq}", "{numref}", "{doc}", "{cite", "{literalinclude}", ":::", "myst_nb", "{note}")
+    for leftover in leftovers:
+        assert leftover not in text, leftover
+    assert not re.search(r"^\([\w-]+\)=\s*$", text, re.MULTILINE)
+    assert not re.search(r"\$\$\s*\([\w-]+\)", text)
+
+
+def test_glued_numbers_are_the_text_of_the_page(built):
+    notebook, page = built
+    shown = [span.get_text() for span in page.select("span.pasted-text")]
+    assert shown == [f"{math.pi / 10:.3f}", f"{math.pi / 5:.2f}"]
+    assert f"The rate is {shown[0]} and twice it {shown[1]}" in _markdown(notebook)
+
+
+def test_text_that_markdown_would_change_is_escaped(built):
+    markdown = _markdown(built[0])
+    assert "costs are in $\\$$ and snake\\_case *stays* as it is." in markdown
+
+
+def test_references_link_to_the_published_page_with_the_pages_text(built):
+    notebook, page = built
+    markdown = _markdown(notebook)
+    article = page.select_one("div.body")  # the page, without the navigation
+    for link in article.select("a.reference.internal"):
+        href = link["href"]
+        if "headerlink" in link.get("class", []) or href.startswith("#equation-"):
+            continue  # a permalink; an equation of this page, whose number the notebook shows
+        if link.find_parent("p", class_="admonition-title") or href.startswith("other.html#id"):
+            continue  # a solution's title, in the notebook's plain <summary>; a citation
+        address = BASE + "chapter.html" + href if href.startswith("#") else BASE + href
+        assert f"[{link.get_text()}]({address})" in markdown, (link, address)
+    assert f"[The other page]({BASE}other.html#sec-other)" in markdown
+    assert f"[the next section]({BASE}chapter.html#sec-next)" in markdown
+    assert f"[Fig. 1]({BASE}chapter.html#fig-demo)" in markdown
+    assert "[link](https://example.com)" in markdown
+
+
+def test_equations_carry_their_number_and_references_show_it(built):
+    notebook, page = built
+    markdown = _markdown(notebook)
+    assert page.select_one("span.eqno").get_text().strip().startswith("(1)")
+    assert "J(w) = \\frac{1}{N} \\sum_i \\ell_i \\tag{1}\n$$" in markdown
+    assert f"[Fig. 1]({BASE}chapter.html#fig-demo) and (1) (a result of" in markdown
+
+
+def test_citations_are_author_year_with_the_references_at_the_end(built):
+    notebook, page = built
+    cited = page.select_one("a[href*='other.html#id']")  # sphinxcontrib-bibtex's link to the bibliography
+    assert cited is not None and cited.get_text() == "Hastie et al., 2009"
+    assert "(a result of (Hastie *et al.*, 2009))" in _markdown(notebook)
+    last = notebook.cells[-1]
+    assert last.cell_type == "markdown" and last.source.startswith("## References\n\n- ")
+    assert "Elements of Statistical Learning" in last.source and "2009" in last.source
+
+
+def test_admonition_exercise_and_solution_are_markdown(built):
+    notebook, _ = built
+    markdown = _markdown(notebook)
+    assert "> **Note**\n>\n> A note with a [link](https://example.com)." in markdown
+    assert "> **Exercise 1 (Try it)**" in markdown and "> Compute $2 + 2$." in markdown
+    solution = [c for c in notebook.cells if "solution" in c.metadata.get("tags", [])]
+    assert [c.cell_type for c in solution] == ["markdown", "code", "markdown"]
+    assert solution[0].source.startswith("<details>\n<summary>Solution to Exercise 1 (Try it)</summary>\n\n")
+    assert "The secret answer is below." in solution[0].source and solution[0].source.endswith("</details>")
+    assert "And so it is four." in solution[2].source
+    assert solution[1].source == "answer = 2 + 2\nprint(answer)"
+    assert solution[1].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert solution[1].outputs[0]["text"] == "4\n"
+
+
+def test_literalinclude_is_a_read_only_block_of_the_exact_source(built):
+    notebook, _ = built
+    (cell,) = [c for c in notebook.cells if c.metadata.get("lrcore_include")]
+    assert cell.cell_type == "markdown"
+    assert cell.metadata["lrcore_include"] == "lrcore.model.sigmoid"
+    assert cell.source == f"```python\n{inspect.getsource(lrcore.sigmoid).rstrip()}\n```"
+
+
+def test_code_cells_keep_their_outputs_and_lose_the_glue(built):
+    notebook, _ = built
+    install, first, hidden, figure, _solution = [c for c in notebook.cells if c.cell_type == "code"]
+    assert "install" in install.metadata["tags"] and install.outputs == []
+    assert first.source == 'import math\n\nrate = math.pi / 10\nprint(f"rate = {rate:.4f}")'
+    assert first.outputs[0]["text"] == f"rate = {math.pi / 10:.4f}\n"
+    # The page does not show the remove-cell cell, but later cells may need what it computes.
+    assert hidden.source == "hidden = rate * 2" and hidden.outputs == []
+    assert any("image/png" in o.get("data", {}) for o in figure.outputs)
+    index = notebook.cells.index(figure)
+    assert notebook.cells[index + 1].source == "**Fig. 1** A demo figure."
+
+
+def test_headings_and_order(built):
+    notebook, _ = built
+    markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
+    assert markdown[0].startswith("# Demo chapter")
+    assert "\n\n## Next section" in "\n\n".join(markdown)
+    assert markdown[-2].endswith("The end.")
+
+
+def test_the_first_cell_installs_the_wheel_of_the_site(built):
+    notebook, _ = built
+    source = notebook.cells[0].source
+    version = extension.project(ROOT / "pyproject.toml")["version"]
+    assert f"os.environ.get('LRCORE_WHEEL', '{BASE}_downloads/lrcore-{version}-py3-none-any.whl')" in source
+    assert "'matplotlib==" in source and "'torch==" in source
+
+
+def test_without_glue():
+    source = textwrap.dedent(
+        """\
+        import torch
+        from myst_nb import glue
+
+        x = 1
+        glue("x", x, display=False)
+        glue(
+            "y", 2 * x, display=False
+        )
+
+        print(x)"""
+    )
+    assert extension.without_glue(source) == "import torch\n\nx = 1\n\nprint(x)"
+    assert extension.without_glue('from myst_nb import glue\nglue("a", 1, display=False)') == ""
+    looped = 'from myst_nb import glue\nfor k in range(2):\n    glue(f"k{k}", k, display=False)'
+    kept = extension.without_glue(looped)
+    assert "myst_nb" not in kept and kept.startswith("def glue(name, value, display=True):")
+    exec(compile(kept, "<cell>", "exec"), {})  # runs without myst_nb
+    with pytest.raises(Exception, match="cannot leave out `from myst_nb import glue, glue_figure`"):
+        extension.without_glue("from myst_nb import glue, glue_figure")
