@@ -6,8 +6,9 @@ on the light and the dark theme alike (the book saves figures on a white backgro
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
 
 import matplotlib.pyplot as plt
@@ -15,9 +16,11 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
-from lrcore._validation import check_labels, check_matrix, check_params, check_same_rows
+from lrcore._validation import _type_name, check_bool, check_labels, check_matrix, check_params, check_same_rows
+from lrcore.landscape import _check_range
 from lrcore.optim import History
 
 #: Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
@@ -29,17 +32,91 @@ CLASS_COLORS = {"benign": COLORS["blue"], "malignant": COLORS["orange"]}
 
 
 def _axes(ax: Axes | None) -> Axes:
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {_type_name(ax)}")
     return plt.subplots(figsize=(6, 4), layout="constrained")[1] if ax is None else ax
 
 
 def _numpy(t) -> np.ndarray:
-    return t.detach().cpu().numpy() if isinstance(t, Tensor) else np.asarray(t)
+    if isinstance(t, Tensor):
+        t = t.detach().cpu()
+        # numpy has no bfloat16; float32 holds every bfloat16 and float16 value exactly.
+        return (t.float() if t.dtype in (torch.bfloat16, torch.float16) else t).numpy()
+    return np.asarray(t)
 
 
+def _closes_figure_on_error(plot: Callable[..., Axes]) -> Callable[..., Axes]:
+    """Close the figures a plotting call opened if it raises: a failed call leaves no figure behind."""
+
+    @functools.wraps(plot)
+    def call(*args, **kwargs) -> Axes:
+        before = set(plt.get_fignums())
+        try:
+            return plot(*args, **kwargs)
+        except BaseException:
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            raise
+
+    return call
+
+
+def _array(name: str, value: object, ndim: int) -> np.ndarray:
+    """``value`` (a tensor, an array or a sequence of numbers) as a non-empty float64 array of ``ndim`` dimensions."""
+    if isinstance(value, Tensor) and (value.layout != torch.strided or value.is_meta):
+        raise TypeError(f"{name} must be a dense tensor with values, got layout {value.layout} on {value.device}")
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        raise TypeError(f"{name} must be numbers (a tensor, an array or a sequence), got {_type_name(value)}")
+    try:
+        array = _numpy(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError
+        array = array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be real numbers (a tensor, an array or a sequence), got {_type_name(value)}"
+        ) from None
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    return array
+
+
+def _check_history(name: str, history: object, *, one_feature: bool = False) -> History:
+    if not isinstance(history, History):
+        raise TypeError(f"{name} must be a History (what lrcore.fit returns), got {_type_name(history)}")
+    if one_feature and history.weights.shape[1] != 1:
+        raise ValueError(
+            f"{name} must be a one-feature run, with weights of shape (k, 1, 1), got {tuple(history.weights.shape)}"
+        )
+    return history
+
+
+def _check_rates(names: tuple[str, str], first: object, second: object) -> tuple[np.ndarray, np.ndarray]:
+    """Two 1-D curves of equal length with values in [0, 1], such as (fpr, tpr)."""
+    arrays = tuple(_array(name, value, 1) for name, value in zip(names, (first, second), strict=True))
+    if arrays[0].shape != arrays[1].shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same length, got {arrays[0].size} and {arrays[1].size}"
+        )
+    for name, array in zip(names, arrays, strict=True):
+        if not (np.isfinite(array).all() and (array >= 0).all() and (array <= 1).all()):
+            raise ValueError(f"{name} must hold rates in [0, 1], got values outside it or NaN")
+    return arrays
+
+
+def _check_label(label: object) -> None:
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a str or None, got {_type_name(label)}")
+
+
+@_closes_figure_on_error
 def plot_sigmoid(z_range: tuple[float, float] = (-10, 10), ax: Axes | None = None) -> Axes:
-    """The sigmoid on ``z_range``, with ``s(0) = 0.5`` marked."""
+    """The sigmoid on ``z_range`` (finite ends, low < high), with ``s(0) = 0.5`` marked."""
+    low, high = _check_range("z_range", z_range)
     ax = _axes(ax)
-    z = torch.linspace(*z_range, 401)
+    z = torch.linspace(low, high, 401)
     ax.plot(z, torch.sigmoid(z), color=COLORS["blue"], lw=2.5, label=r"$s(z) = 1 / (1 + e^{-z})$")
     ax.axhline(0.5, color="gray", lw=1, ls="--")
     ax.axvline(0, color="gray", lw=1, ls="--")
@@ -49,6 +126,7 @@ def plot_sigmoid(z_range: tuple[float, float] = (-10, 10), ax: Axes | None = Non
     return ax
 
 
+@_closes_figure_on_error
 def plot_bce_per_sample(ax: Axes | None = None) -> Axes:
     """Per-sample BCE against the predicted probability, for target 1 and for target 0."""
     ax = _axes(ax)
@@ -62,6 +140,7 @@ def plot_bce_per_sample(ax: Axes | None = None) -> Axes:
     return ax
 
 
+@_closes_figure_on_error
 def plot_loss_landscape(
     J: Tensor,
     ws: Tensor,
@@ -96,10 +175,21 @@ def plot_loss_landscape(
     -------
     Axes
     """
-    J = _numpy(J)
+    J = _array("J", J, 2)
+    ws, bs = _array("ws", ws, 1), _array("bs", bs, 1)
+    if J.shape != (ws.size, bs.size):
+        raise ValueError(f"J must have shape (len(ws), len(bs)) = ({ws.size}, {bs.size}), got {J.shape}")
+    for name, grid in (("ws", ws), ("bs", bs)):
+        if not np.isfinite(grid).all() or (np.diff(grid) <= 0).any():
+            raise ValueError(f"{name} must be finite and strictly increasing")
+    if trajectory is not None:
+        _check_history("trajectory", trajectory, one_feature=True)
+    log_scale = check_bool("log_scale", log_scale)
     finite = J[np.isfinite(J)]
     if finite.size == 0:
         raise ValueError("J must have at least one finite entry, got none")
+    if isinstance(levels, int) and finite.min() == finite.max():
+        raise ValueError(f"J must not be constant to draw contours, got every finite entry equal to {finite[0]:g}")
     if isinstance(levels, bool) or not isinstance(levels, (int, Sequence, np.ndarray, Tensor)):
         raise TypeError(f"levels must be an int or a sequence of numbers, got {type(levels).__name__}")
     if isinstance(levels, int):
@@ -116,6 +206,10 @@ def plot_loss_landscape(
         if log_scale and bounds[0] <= 0:
             raise ValueError(f"log_scale needs positive levels, got {float(bounds[0])!r} first")
     ax = _axes(ax)
+    # Finite entries beyond the given levels take the end colours (an arrow on the colour bar).
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max", (True, True): "both"}[
+        (bool(finite.min() < bounds[0]), bool(finite.max() > bounds[-1]))
+    ]
     contour = ax.contourf(
         _numpy(ws),
         _numpy(bs),
@@ -123,9 +217,14 @@ def plot_loss_landscape(
         levels=bounds,
         cmap="viridis",
         norm=LogNorm(bounds[0], bounds[-1]) if log_scale else None,
-        extend="neither" if isinstance(levels, int) else "both",
+        extend=extend,
     )
-    ax.figure.colorbar(contour, ax=ax, label="mean BCE $J(w, b)$")
+    colorbar = ax.figure.colorbar(contour, ax=ax, label="mean BCE $J(w, b)$")
+    if log_scale:
+        # Ticks at 1, 2 and 5 times powers of ten, written as plain numbers (0.5, not 5e-1).
+        colorbar.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        colorbar.ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        colorbar.ax.yaxis.set_minor_formatter(NullFormatter())
     if trajectory is not None:
         w_path = _numpy(trajectory.weights[:, 0, 0])
         b_path = _numpy(trajectory.biases[:, 0, 0])
@@ -138,10 +237,13 @@ def plot_loss_landscape(
     return ax
 
 
+@_closes_figure_on_error
 def plot_loss_curves(history: History, ax: Axes | None = None, log_x: bool = False) -> Axes:
-    """Train (and validation) loss against the step."""
+    """Train (and validation) loss against the step (every ``history.record_every``-th)."""
+    _check_history("history", history)
+    log_x = check_bool("log_x", log_x)
     ax = _axes(ax)
-    steps = np.arange(history.num_steps)
+    steps = _numpy(history.steps)
     ax.plot(steps, _numpy(history.train_loss), color=COLORS["blue"], lw=2.5, label="train")
     if history.val_loss is not None:
         ax.plot(steps, _numpy(history.val_loss), color=COLORS["orange"], lw=2.5, ls="--", label="validation")
@@ -152,21 +254,36 @@ def plot_loss_curves(history: History, ax: Axes | None = None, log_x: bool = Fal
     return ax
 
 
+@_closes_figure_on_error
 def plot_metric_curves(curves: Mapping[str, Sequence[float]], ax: Axes | None = None) -> Axes:
     """One line per metric (name -> value at every step)."""
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"curves must be a mapping from names to values (a dict), got {_type_name(curves)}")
+    if not curves:
+        raise ValueError("curves must hold at least one curve, got an empty mapping")
+    for name in curves:
+        if not isinstance(name, str):
+            raise TypeError(f"curves must have str keys (the legend's names), got {_type_name(name)}")
+    arrays = {name: _array(f"curves[{name!r}]", values, 1) for name, values in curves.items()}
     ax = _axes(ax)
     styles = itertools.cycle(["-", "--", ":", "-."])
-    for (name, values), color, style in zip(curves.items(), itertools.cycle(COLORS.values()), styles):
-        ax.plot(np.arange(len(values)), _numpy(values), color=color, ls=style, lw=2.5, label=name)
+    for (name, values), color, style in zip(arrays.items(), itertools.cycle(COLORS.values()), styles):
+        ax.plot(np.arange(len(values)), values, color=color, ls=style, lw=2.5, label=name)
     ax.set(xlabel="step", ylabel="value on the validation split", ylim=(-0.02, 1.02))
     ax.legend(loc="lower right")
     return ax
 
 
+@_closes_figure_on_error
 def plot_confusion_matrix(cm: Tensor, ax: Axes | None = None) -> Axes:
     """The 2 x 2 counts ``[[TN, FP], [FN, TP]]`` as an annotated heat map."""
+    counts = _array("cm", cm, 2)
+    if counts.shape != (2, 2):
+        raise ValueError(f"cm must have shape (2, 2), got {counts.shape}")
+    if not (np.isfinite(counts).all() and (counts >= 0).all() and (counts == np.round(counts)).all()):
+        raise ValueError(f"cm must hold counts (whole numbers >= 0), got {counts.tolist()}")
+    counts = counts.astype(np.int64)
     ax = _axes(ax)
-    counts = _numpy(cm)
     ax.imshow(counts, cmap="Blues", vmin=0)
     names = [["TN", "FP"], ["FN", "TP"]]
     for i in range(2):
@@ -186,6 +303,7 @@ def plot_confusion_matrix(cm: Tensor, ax: Axes | None = None) -> Axes:
     return ax
 
 
+@_closes_figure_on_error
 def plot_decision_boundary(
     x: Tensor,
     y: Tensor,
@@ -227,6 +345,19 @@ def plot_decision_boundary(
     w, b = check_params(x, w, b)
     if not bool((w != 0).any()):
         raise ValueError("w must not be zero: the model then predicts the same probability everywhere, no boundary")
+    if feature_names is not None and (
+        isinstance(feature_names, str)
+        or not isinstance(feature_names, Sequence)
+        or len(feature_names) != 2
+        or not all(isinstance(name, str) for name in feature_names)
+    ):
+        raise TypeError(f"feature_names must be a pair of str or None, got {feature_names!r}")
+    if probability_levels is not None and (
+        isinstance(probability_levels, (str, Mapping)) or not isinstance(probability_levels, Sequence | np.ndarray)
+    ):
+        raise TypeError(
+            f"probability_levels must be a sequence of numbers or None, got {_type_name(probability_levels)}"
+        )
     levels = [] if probability_levels is None else list(probability_levels)
     for level in levels:
         if isinstance(level, bool) or not isinstance(level, Real):
@@ -263,12 +394,15 @@ def plot_decision_boundary(
     return ax
 
 
+@_closes_figure_on_error
 def plot_roc_curve(fpr: Tensor, tpr: Tensor, ax: Axes | None = None, label: str | None = None) -> Axes:
     """True- against false-positive rate (from :func:`lrcore.roc_curve`), with the chance diagonal.
 
     Consecutive points are joined by straight lines, the segments whose area
     :func:`lrcore.auc` adds up. Call it again on the same ``ax`` to compare models.
     """
+    fpr, tpr = _check_rates(("fpr", "tpr"), fpr, tpr)
+    _check_label(label)
     ax = _axes(ax)
     if not any(line.get_gid() == "chance" for line in ax.lines):  # once, however many curves
         ax.plot([0, 1], [0, 1], color="gray", lw=1, ls="--", label="chance", gid="chance")
@@ -285,6 +419,7 @@ def plot_roc_curve(fpr: Tensor, tpr: Tensor, ax: Axes | None = None, label: str 
     return ax
 
 
+@_closes_figure_on_error
 def plot_precision_recall_curve(
     precision: Tensor, recall: Tensor, ax: Axes | None = None, label: str | None = None
 ) -> Axes:
@@ -294,6 +429,8 @@ def plot_precision_recall_curve(
     because precision does not vary linearly between two thresholds. Call it again on the
     same ``ax`` to compare models.
     """
+    precision, recall = _check_rates(("precision", "recall"), precision, recall)
+    _check_label(label)
     ax = _axes(ax)
     ax.plot(_numpy(recall), _numpy(precision), color=_next_color(ax), lw=2.5, drawstyle="steps-post", label=label)
     ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))

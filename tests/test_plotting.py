@@ -373,3 +373,25 @@ def test_plot_loss_landscape_rejects_all_holes():
     J, ws, bs = _landscape()
     with pytest.raises(ValueError, match="^J must have at least one finite entry, got none$"):
         lrcore.plot_loss_landscape(torch.full_like(J, float("nan")), ws, bs)
+
+
+def test_plot_loss_landscape_extends_only_where_values_leave_the_levels():
+    J, ws, bs = _landscape()
+    low, high = J.min().item(), J.max().item()
+    cases = {
+        "neither": [low, high],
+        "min": [low + 1, high],
+        "max": [low, high - 1],
+        "both": [low + 1, high - 1],
+    }
+    for extend, levels in cases.items():
+        assert lrcore.plot_loss_landscape(J, ws, bs, levels=levels).collections[0].extend == extend
+
+
+def test_plot_loss_landscape_log_colour_bar_reads_plain_numbers():
+    J, ws, bs = _landscape()
+    ax = lrcore.plot_loss_landscape(J + 0.3, ws, bs, log_scale=True)
+    colorbar_axes = [other for other in ax.figure.axes if other is not ax][0]
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in colorbar_axes.get_yticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"[0-9.]+", label) for label in labels), labels
