@@ -133,6 +133,11 @@ def test_a_violation_across_chapters_is_caught():
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_solutions_and_exercises_are_balanced(chapter):
+    # every opening directive has its closing one, so no statement runs into the next block
     text = chapter.read_text()
-    assert text.count("{exercise-start}") == text.count("{exercise-end}") == len(_EXERCISE.findall(text))
-    assert text.count("{solution-start}") == text.count("{solution-end}") == len(_SOLUTION.findall(text))
+
+    def directives(name: str) -> int:
+        return len(re.findall(rf"^```\{{{name}\}}", text, flags=re.MULTILINE))
+
+    assert directives("exercise-start") == directives("exercise-end") == len(_EXERCISE.findall(text))
+    assert directives("solution-start") == directives("solution-end") == len(_SOLUTION.findall(text))
