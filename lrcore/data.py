@@ -11,7 +11,10 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split as _sk_train_test_split
 from torch import Tensor
 
-from lrcore._validation import check_count
+from lrcore._validation import FLOAT_DTYPES, _type_name, check_bool, check_count
+
+#: What train_val_test_split accepts as X and y: it indexes them with scikit-learn.
+_SPLITTABLE = (pd.DataFrame, pd.Series, np.ndarray, list, tuple, Tensor)
 
 #: Name of the label column: 1 means malignant, the class a screening test looks for.
 TARGET_NAME = "malignant"
@@ -61,13 +64,15 @@ def train_val_test_split(
     Parameters
     ----------
     X : DataFrame or ndarray of shape (n, D)
+        A list, a tuple or a tensor works too.
     y : Series or ndarray of shape (n,)
     val_size, test_size : float
         Fractions of all samples, each in (0, 1), summing to less than 1.
     seed : int
-        Seed of both random splits: the same seed gives the same parts.
+        Seed of both random splits, in [0, 2**32): the same seed gives the same parts.
     stratify : bool
-        Keep the class proportions of ``y`` in every part.
+        Keep the class proportions of ``y`` in every part. A split that cannot keep them (a
+        class with a single sample, say) raises ``ValueError``.
 
     Returns
     -------
@@ -81,19 +86,30 @@ def train_val_test_split(
             raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
     if val_size + test_size >= 1:
         raise ValueError(f"val_size + test_size must be < 1 to leave training data, got {val_size + test_size}")
-    check_count("seed", seed)
+    seed = check_count("seed", seed)
+    if seed >= 2**32:
+        raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {seed}")
+    stratify = check_bool("stratify", stratify)
+    for name, value in (("X", X), ("y", y)):
+        if not isinstance(value, _SPLITTABLE):
+            raise TypeError(f"{name} must be a DataFrame, Series, ndarray, list or tensor, got {_type_name(value)}")
+        if np.ndim(value) == 0:
+            raise ValueError(f"{name} must have one entry per sample, got a 0-d value")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same number of samples, got {len(X)} and {len(y)}")
-    X_rest, X_test, y_rest, y_test = _sk_train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
-    )
-    X_train, X_val, y_train, y_val = _sk_train_test_split(
-        X_rest,
-        y_rest,
-        test_size=val_size / (1 - test_size),
-        random_state=seed,
-        stratify=y_rest if stratify else None,
-    )
+    try:
+        X_rest, X_test, y_rest, y_test = _sk_train_test_split(
+            X, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
+        )
+        X_train, X_val, y_train, y_val = _sk_train_test_split(
+            X_rest,
+            y_rest,
+            test_size=val_size / (1 - test_size),
+            random_state=seed,
+            stratify=y_rest if stratify else None,
+        )
+    except ValueError as error:  # too few samples, or a class too small to stratify
+        raise ValueError(f"X and y ({len(X)} samples) cannot be split so: {error}") from error
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 
@@ -105,14 +121,17 @@ def to_tensors(*arrays, dtype: torch.dtype = torch.float32) -> tuple[Tensor, ...
 
     Parameters
     ----------
-    *arrays : DataFrame, Series or array-like
+    *arrays : DataFrame, Series, array-like or Tensor
+        Real numbers (bool, integer or floating). NaN and inf are copied as they are (the
+        functions that compute refuse them); a finite value too large for ``dtype`` raises.
+        A tensor that requires grad is copied detached.
     dtype : torch.dtype, default torch.float32
-        A floating dtype.
+        ``torch.float32`` or ``torch.float64``.
 
     Returns
     -------
     tuple of Tensor
-        One tensor per input, in the same order.
+        One new tensor per input, in the same order, on the CPU.
 
     Examples
     --------
@@ -120,14 +139,44 @@ def to_tensors(*arrays, dtype: torch.dtype = torch.float32) -> tuple[Tensor, ...
     >>> tuple(x.shape), tuple(y.shape), y.dtype
     ((3, 2), (3, 1), torch.float32)
     """
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
-    tensors = []
-    for i, array in enumerate(arrays):
+    if not isinstance(dtype, torch.dtype) or dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return tuple(_to_tensor(f"arrays[{i}]", array, dtype) for i, array in enumerate(arrays))
+
+
+def _to_tensor(name: str, array: object, dtype: torch.dtype) -> Tensor:
+    values = _as_float64(name, array)
+    if values.ndim == 1:
+        values = values.reshape(-1, 1)
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D, got {values.ndim}-D")
+    finite = values[np.isfinite(values)]
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    if largest > torch.finfo(dtype).max:
+        raise ValueError(
+            f"{name} holds values up to {largest:.3g}, beyond the range of {dtype} "
+            f"({torch.finfo(dtype).max:.3g}); pass dtype=torch.float64"
+        )
+    return torch.as_tensor(values, dtype=dtype).clone()
+
+
+def _as_float64(name: str, array: object) -> np.ndarray:
+    """``array``'s values as a float64 ndarray, or TypeError naming ``name``."""
+    if isinstance(array, Tensor):
+        if array.layout != torch.strided or array.is_meta:
+            raise TypeError(f"{name} must be a dense tensor with values, got layout {array.layout} on {array.device}")
+        if array.dtype.is_complex:
+            raise TypeError(f"{name} must hold real numbers, got {array.dtype}")
+        return array.detach().cpu().to(torch.float64).numpy()
+    try:
         values = np.asarray(array.to_numpy() if hasattr(array, "to_numpy") else array)
-        if values.ndim == 1:
-            values = values.reshape(-1, 1)
-        if values.ndim != 2:
-            raise ValueError(f"arrays[{i}] must be 1-D or 2-D, got {values.ndim}-D")
-        tensors.append(torch.as_tensor(values.astype(np.float64), dtype=dtype).clone())
-    return tuple(tensors)
+    except (ValueError, TypeError) as error:  # ragged nested lists, for example
+        raise TypeError(f"{name} must be array-like, one number per entry, got {_type_name(array)}: {error}") from None
+    if values.dtype.kind in "cUSMm":  # complex, text, dates and durations
+        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    if values.dtype.kind not in "biuf":
+        try:
+            return values.astype(np.float64)
+        except (ValueError, TypeError):
+            raise TypeError(f"{name} must hold numbers, got dtype {values.dtype}") from None
+    return values.astype(np.float64)

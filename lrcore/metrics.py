@@ -19,6 +19,7 @@ import warnings
 import torch
 from torch import Tensor
 
+from lrcore import _numerics
 from lrcore._validation import (
     _shape,
     check_column,
@@ -37,7 +38,9 @@ class UndefinedMetricWarning(UserWarning):
 
 
 def _check_binary(name: str, t: object) -> Tensor:
-    t = check_tensor(name, t, floating=False)
+    t = check_tensor(name, t, floating=False).detach()
+    if t.dtype.is_complex:
+        raise TypeError(f"{name} must have a real dtype (bool, integer or floating), got {t.dtype}")
     if t.ndim != 2 or t.shape[1] != 1:
         raise ValueError(f"{name} must have shape (n, 1), got shape {tuple(t.shape)}")
     if not bool(((t == 0) | (t == 1)).all()):
@@ -191,13 +194,16 @@ def metrics_along_trajectory(
     Returns
     -------
     dict of Tensor of shape (k,)
-        Keys ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``.
+        Keys ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``, of ``x``'s dtype. Inputs
+        that require grad are used detached. Long trajectories are evaluated a block of steps
+        at a time, so memory stays near 16 MB beyond the inputs and outputs.
     """
-    x = check_matrix("x", x)
-    y_true = check_labels("y_true", y_true)
+    x = check_matrix("x", x).detach()
+    y_true = check_labels("y_true", y_true).detach()
     check_same_rows("x", x, "y_true", y_true)
-    weights = check_tensor("weights", weights)
-    biases = check_tensor("biases", biases)
+    check_same_dtype("x", x, "y_true", y_true)
+    weights = check_tensor("weights", weights).detach()
+    biases = check_tensor("biases", biases).detach()
     check_finite("weights", weights)
     check_finite("biases", biases)
     check_same_dtype("x", x, "weights", weights)
@@ -207,18 +213,34 @@ def metrics_along_trajectory(
         raise ValueError(f"weights must have shape (k, {d}, 1), got shape {tuple(weights.shape)}")
     if tuple(biases.shape) != (weights.shape[0], 1, 1):
         raise ValueError(f"biases must have shape ({weights.shape[0]}, 1, 1), got shape {tuple(biases.shape)}")
-    check_threshold(threshold)
+    threshold = check_threshold(threshold)
+    # Counts are exact integers in float32 up to 2**24 samples; beyond, count in float64.
+    count_dtype = x.dtype if x.shape[0] <= 2**24 else torch.float64
+    # Steps at a time: (n, block) logits of about 16 MB; the book's runs are one block.
+    block = max(1, 2**22 // x.shape[0])
+    parts = [
+        _trajectory_metrics(x, y_true, w_block, b_block, threshold, count_dtype)
+        for w_block, b_block in zip(weights.split(block), biases.split(block), strict=True)
+    ]
+    return {key: torch.cat([part[key] for part in parts]).to(x.dtype) for key in parts[0]}
+
+
+def _trajectory_metrics(
+    x: Tensor, y_true: Tensor, weights: Tensor, biases: Tensor, threshold: float, count_dtype: torch.dtype
+) -> dict[str, Tensor]:
+    """The four metrics of each of the k parameter sets in ``weights`` (k, D, 1), ``biases`` (k, 1, 1)."""
     # (n, D) @ (D, k) + (1, k): the logits of every step at once; compare probabilities, as
     # lrcore.predict does, so that both agree at the threshold itself.
     logits = torch.addmm(biases[:, 0, 0], x, weights[:, :, 0].T)
-    predicted = (torch.sigmoid(logits) >= threshold).to(x.dtype)  # (n, k) of 0.0 / 1.0
+    predicted = (torch.sigmoid(logits) >= threshold).to(count_dtype)  # (n, k) of 0.0 / 1.0
     # Counts as products with the labels: one (1, n) @ (n, k) product instead of four masked
-    # sums over the (n, k) matrix. They are exact integers in x's dtype (n is far below 2**24),
-    # so the ratios are computed in that dtype too.
-    tp = (y_true.T @ predicted).reshape(-1)
+    # sums over the (n, k) matrix. They are exact integers (see the caller), so the ratios are
+    # computed in that dtype too.
+    labels = y_true.to(count_dtype)
+    tp = (labels.T @ predicted).reshape(-1)
     predicted_positive = predicted.sum(dim=0)
     fp = predicted_positive - tp
-    fn = y_true.sum() - tp
+    fn = labels.sum() - tp
     tn = x.shape[0] - tp - fp - fn
 
     def ratio(numerator: Tensor, denominator: Tensor) -> Tensor:
@@ -241,7 +263,7 @@ def _counts_at_thresholds(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tens
     Returns ``(tps, fps, thresholds)``, each of shape (k,), thresholds decreasing; the counts
     are int64. Checks its inputs, and that ``y_true`` has a positive sample.
     """
-    y_score = check_column("y_score", y_score)
+    y_score = check_column("y_score", y_score).detach()
     y_true = _check_binary("y_true", y_true)
     check_same_rows("y_score", y_score, "y_true", y_true)
     scores = y_score.reshape(-1)
@@ -395,14 +417,16 @@ def auc(x: Tensor, y: Tensor) -> float:
     Returns
     -------
     float
+        Finite for every valid input whose area is within float64's range; an area beyond it
+        is ``inf``, with a :class:`~lrcore.NonFiniteWarning`.
 
     Examples
     --------
     >>> auc(torch.tensor([0.0, 0.5, 1.0]), torch.tensor([0.0, 1.0, 1.0]))
     0.75
     """
-    x = _check_curve("x", x)
-    y = _check_curve("y", y)
+    x = _check_curve("x", x).detach()
+    y = _check_curve("y", y).detach()
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
     check_same_dtype("x", x, "y", y)
@@ -414,4 +438,8 @@ def auc(x: Tensor, y: Tensor) -> float:
         if not bool((dx <= 0).all()):
             raise ValueError("x must be monotonic (non-decreasing or non-increasing), got both rises and falls")
         direction = -1.0
-    return direction * torch.trapezoid(y, x).item()
+    area = torch.trapezoid(y, x)
+    if not bool(torch.isfinite(area)):  # the sum overflowed; float64 holds any sum of float32 areas
+        area = torch.trapezoid(y.double(), x.double())
+        _numerics.warn_if_not_finite(area, "auc's area", "it is beyond float64's range")
+    return direction * area.item()

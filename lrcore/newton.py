@@ -22,6 +22,7 @@ from torch import Tensor
 
 from lrcore._validation import (
     check_count,
+    check_fits,
     check_labels,
     check_matrix,
     check_non_negative_number,
@@ -29,7 +30,7 @@ from lrcore._validation import (
     check_same_dtype,
     check_same_rows,
 )
-from lrcore.losses import per_sample_bce_with_logits
+from lrcore.losses import per_sample_bce_signed
 
 #: Halvings of a Newton step that would increase the objective; 2**-60 is below float64's resolution.
 _MAX_HALVINGS = 60
@@ -113,7 +114,9 @@ def fit_newton(
     Parameters
     ----------
     x : Tensor of shape (n, D)
-        Features, standardized or not (Newton's method does not care about the scale).
+        Features, standardized or not (Newton's method does not care about the scale, and
+        the test for dependent columns does not either). If it requires grad, its detached
+        values are used; so for ``y``.
     y : Tensor of shape (n, 1)
         Labels, 0 or 1, both present, of ``x``'s dtype.
     l2 : float, default 0.0
@@ -133,7 +136,8 @@ def fit_newton(
     Raises
     ------
     ValueError
-        For bad arguments, and when the optimum does not exist or is not unique (see above).
+        For bad arguments, when the optimum does not exist or is not unique (see above), and
+        when the loss or its gradient overflows the dtype (``x`` of magnitude 1e20 in float32).
 
     Warns
     -----
@@ -148,11 +152,11 @@ def fit_newton(
     >>> history.converged, history.num_iter
     (True, 5)
     """
-    x = check_matrix("x", x)
-    y = check_labels("y", y)
+    x = check_matrix("x", x).detach()
+    y = check_labels("y", y).detach()
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
-    l2 = check_non_negative_number("l2", l2)
+    l2 = check_fits("l2", check_non_negative_number("l2", l2), x.dtype)
     max_iter = check_count("max_iter", max_iter)
     tol = check_positive_number("tol", tol)
     n_positive = int(y.sum().item())
@@ -162,7 +166,7 @@ def fit_newton(
             "grows without bound, so there is no optimum"
         )
     xa = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)  # (n, D + 1): the bias is the last weight
-    rank = xa.shape[1] if l2 else int(torch.linalg.matrix_rank(xa).item())
+    rank = xa.shape[1] if l2 else _column_rank(xa)
     if rank < xa.shape[1]:
         raise ValueError(
             f"the columns of [x, 1] must be linearly independent when l2 = 0, got rank {rank} for {xa.shape[1]} "
@@ -181,6 +185,11 @@ def fit_newton(
         z = xa @ theta
         loss = _objective(z, labels, theta, penalty)
         grad = xa.T @ (torch.sigmoid(z) - labels) / xa.shape[0] + penalty * theta
+        if not bool(torch.isfinite(loss) & torch.isfinite(grad).all()):
+            raise ValueError(
+                f"x is too large for {x.dtype}: the loss or its gradient overflowed at iterate {len(thetas) - 1}; "
+                "standardize x, or use float64"
+            )
         losses.append(loss)
         grad_norms.append(grad.abs().max())
         if grad_norms[-1] < tol or len(thetas) > max_iter:
@@ -214,9 +223,21 @@ def fit_newton(
     return history.w.clone(), history.b.clone(), history
 
 
+def _column_rank(xa: Tensor) -> int:
+    """Rank of ``xa`` after scaling each column to largest absolute value 1.
+
+    Scaling a column does not change whether the columns are independent, but it changes the
+    singular values: ``matrix_rank``'s tolerance, relative to the largest one, would call a
+    column of values near 0.1 dependent next to one near 1000. Scaled, the test is the same
+    for ``x``, ``1e30 * x`` and ``x`` in other units.
+    """
+    scale = xa.abs().amax(dim=0).clamp_min(torch.finfo(xa.dtype).tiny)  # an all-zero column stays zero
+    return int(torch.linalg.matrix_rank(xa / scale).item())
+
+
 def _objective(z: Tensor, labels: Tensor, theta: Tensor, penalty: Tensor) -> Tensor:
     """Mean BCE from the logits ``z`` (n,) plus ``(1/2) sum(penalty * theta**2)``: shape ()."""
-    return per_sample_bce_with_logits(z, labels).mean() + 0.5 * (penalty * theta**2).sum()
+    return per_sample_bce_signed(z, labels).mean() + 0.5 * (penalty * theta**2).sum()
 
 
 def _newton_step(

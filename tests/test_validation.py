@@ -1192,25 +1192,25 @@ DATA = [
     case(
         lambda: lrcore.to_tensors(np.zeros(3), dtype=torch.int64),
         TypeError,
-        "dtype must be a floating torch.dtype, got torch.int64",
+        "dtype must be torch.float32 or torch.float64, got torch.int64",
         "to_tensors-int",
     ),
     case(
         lambda: lrcore.to_tensors(np.zeros(3), dtype=torch.bool),
         TypeError,
-        "dtype must be a floating torch.dtype, got torch.bool",
+        "dtype must be torch.float32 or torch.float64, got torch.bool",
         "to_tensors-bool",
     ),
     case(
         lambda: lrcore.to_tensors(np.zeros(3), dtype="float32"),
         TypeError,
-        "dtype must be a floating torch.dtype, got 'float32'",
+        "dtype must be torch.float32 or torch.float64, got 'float32'",
         "to_tensors-str",
     ),
     case(
         lambda: lrcore.to_tensors(np.zeros(3), dtype=np.float32),
         TypeError,
-        "dtype must be a floating torch.dtype, got <class 'numpy.float32'>",
+        "dtype must be torch.float32 or torch.float64, got <class 'numpy.float32'>",
         "to_tensors-numpy-dtype",
     ),
     case(
