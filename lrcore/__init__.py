@@ -5,6 +5,7 @@ labels and predictions (n, 1). Every function is pure: it returns new tensors of
 dtype and device and never modifies its arguments. Label 1 means *malignant*.
 """
 
+from lrcore._validation import NonFiniteWarning
 from lrcore.data import TARGET_NAME, load_breast_cancer_means, to_tensors, train_val_test_split
 from lrcore.gradients import (
     compute_gradients,
@@ -55,6 +56,7 @@ __all__ = [
     "ConvergenceWarning",
     "History",
     "NewtonHistory",
+    "NonFiniteWarning",
     "UndefinedMetricWarning",
     "accuracy",
     "auc",

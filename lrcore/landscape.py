@@ -108,12 +108,28 @@ def loss_landscape(
         _landscape_bytes(num, n, itemsize),
         f"use num <= {_largest_num(n, itemsize)}",
     )
-    J = _softplus_grid(x.to(dtype), y.to(dtype), w_low, w_high, b_low, b_high, num, rows)
+    ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
+    bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
+    signs = 1 - 2 * y.reshape(-1).to(dtype)  # c: +1 for a benign sample, -1 for a malignant one
+    a = signs * x.reshape(-1).to(dtype)
+    b_terms = bs.to(dtype)[None, :, None] * signs  # (1, num, n): b c_i, the same for every w
+    J = torch.empty(num, num, dtype=dtype, device=x.device)
+    # A few rows of w at a time through one reused (rows, num, n) buffer of about 4 MB: large
+    # enough that each call does real work, small enough to stay in cache and to spare the
+    # allocator hundreds of MB of fresh pages per call.
+    buffer = torch.empty(rows, num, n, dtype=dtype, device=x.device)
+    for start in range(0, num, rows):
+        w_block = ws[start : start + rows].to(dtype)
+        z = buffer[: w_block.shape[0]]
+        torch.addcmul(b_terms, w_block[:, None, None], a, out=z)  # the margins w a_i + b c_i
+        # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
+        # what a contour plot shows, and it keeps the inner loop to one fused kernel, written in
+        # place (F.softplus has no out= argument, and a new block per call costs page faults).
+        torch.ops.aten.softplus.out(z, 1, 20, out=z)
+        torch.mean(z, dim=-1, out=J[start : start + w_block.shape[0]])
     if dtype != x.dtype:
         J = J.to(x.dtype)
         _numerics.warn_if_not_finite(J, "loss_landscape's J", f"the loss there exceeds {x.dtype}'s range")
-    ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
-    bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
     return J, ws, bs
 
 
@@ -136,29 +152,3 @@ def _largest_num(n: int, itemsize: int) -> int:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
     return low
-
-
-def _softplus_grid(
-    x: Tensor, y: Tensor, w_low: float, w_high: float, b_low: float, b_high: float, num: int, rows: int
-) -> Tensor:
-    """``J[i, j] = mean_k softplus(ws[i] a_k + bs[j] c_k)``, ``rows`` values of w at a time."""
-    ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
-    bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
-    signs = 1 - 2 * y.reshape(-1)  # c: +1 for a benign sample, -1 for a malignant one
-    a = signs * x.reshape(-1)
-    b_terms = bs[None, :, None] * signs  # (1, num, n): b c_k, the same for every w
-    J = torch.empty(num, num, dtype=x.dtype, device=x.device)
-    # A few rows of w at a time through one reused (rows, num, n) buffer of about 4 MB: large
-    # enough that each call does real work, small enough to stay in cache and to spare the
-    # allocator hundreds of MB of fresh pages per call.
-    buffer = torch.empty(rows, num, a.numel(), dtype=x.dtype, device=x.device)
-    for start in range(0, num, rows):
-        w_block = ws[start : start + rows]
-        z = buffer[: w_block.shape[0]]
-        torch.addcmul(b_terms, w_block[:, None, None], a, out=z)
-        # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
-        # what a contour plot shows, and it keeps the inner loop to one fused kernel, written in
-        # place (F.softplus has no out= argument, and a new block per call costs page faults).
-        torch.ops.aten.softplus.out(z, 1, 20, out=z)
-        torch.mean(z, dim=-1, out=J[start : start + w_block.shape[0]])
-    return J
