@@ -272,6 +272,7 @@ def test_admonition_exercise_and_solution_are_markdown(built):
     assert solution[0].source.startswith("<details>\n<summary>Solution to Exercise 1 (Try it)</summary>\n\n")
     assert "The secret answer is below." in solution[0].source and solution[0].source.endswith("</details>")
     assert "And so it is four." in solution[2].source
+    assert solution[2].source.startswith("<details>\n<summary>Solution to Exercise 1 (Try it), continued</summary>")
     assert solution[1].source == "answer = 2 + 2\nprint(answer)"
     assert solution[1].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
     assert solution[1].outputs[0]["text"] == "4\n"

@@ -21,8 +21,9 @@ Its first cell installs ``lrcore`` from the wheel the site publishes,
 ``<html_baseurl>/_downloads/lrcore-<version>-py3-none-any.whl`` (the version of
 ``pyproject.toml``; ``make book`` builds it), or from ``$LRCORE_WHEEL`` where that is set,
 together with the versions pinned in ``requirements.txt`` of every package the chapter imports
-and of ``lrcore``'s dependencies. It does nothing where ``lrcore`` is importable. A chapter that
-imports a package ``requirements.txt`` does not pin fails the build.
+and of ``lrcore``'s dependencies. It does nothing where ``lrcore`` and every package the chapter
+imports are importable. A chapter that imports a package ``requirements.txt`` does not pin
+fails the build.
 
 The notebooks are written at ``build-finished`` from ``env.get_and_resolve_doctree``, so a
 rebuild that re-reads nothing still writes them, and the parallel writers are not involved.
@@ -144,7 +145,7 @@ def install_cell_source(wheel_url: str, requirements: list[str], modules: list[s
     return f"""\
 # Set-up for Colab or a fresh Jupyter kernel: installs lrcore, the book's package, from the
 # wheel the book's site publishes, and the package versions the book was built with.
-# Does nothing where lrcore is already importable.
+# Does nothing where lrcore and the packages this notebook imports are importable.
 import importlib.util
 import os
 import subprocess
@@ -154,7 +155,7 @@ LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}, {wheel_url!r})
 PINNED = [
 {pinned}]
 IMPORTED = {modules!r}
-if importlib.util.find_spec("lrcore") is None:
+if any(importlib.util.find_spec(module) is None for module in ["lrcore", *IMPORTED]):
     loaded = [module for module in IMPORTED if module in sys.modules]
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", LRCORE_WHEEL, *PINNED], check=True)
     importlib.invalidate_caches()
@@ -267,6 +268,8 @@ class Converter:
     next_code: int = 0  # the index of the next executed cell not yet written
     cited: dict = field(default_factory=dict)  # citation id -> Citation, in order of first use
     _citations: dict | None = None
+    shown: set[int] = field(default_factory=set)  # the indices of the cells the page shows
+    parts: int = 0  # how many cells of the current solution are written
 
     @property
     def page_url(self) -> str:
@@ -285,8 +288,10 @@ class Converter:
             return
         metadata = {}
         if self.solution is not None:
-            text = f"<details>\n<summary>{self.solution}</summary>\n\n{text}\n\n</details>"
+            summary = self.solution + (", continued" if self.parts else "")
+            text = f"<details>\n<summary>{summary}</summary>\n\n{text}\n\n</details>"
             metadata = {"tags": ["solution"]}
+            self.parts += 1
         self.cells.append(nbformat.v4.new_markdown_cell(text, metadata=metadata))
 
     def markdown_cell(self, text: str, **metadata) -> None:
@@ -294,13 +299,23 @@ class Converter:
         self.cells.append(nbformat.v4.new_markdown_cell(round_citations(text), metadata=metadata))
 
     def code_cell(self, index: int) -> None:
-        """The executed cell ``index``, after the cells before it that the page does not show."""
+        """The executed cell ``index``, then the cells after it that the page does not show.
+
+        A cell the page leaves out (``remove-cell``) still runs in the notebook, since later
+        cells may need what it computes; it goes right after the cell it follows in the
+        source, in the same solution if that one is in a solution.
+        """
         self.flush()
-        for hidden in range(self.next_code, index):
+        self.hidden_cells(index)  # those before the first cell the page shows
+        self._append_code(self.code_cells[index], outputs=True)
+        following = min((i for i in self.shown if i > index), default=len(self.code_cells))
+        self.hidden_cells(following, start=index + 1)
+
+    def hidden_cells(self, stop: int, start: int | None = None) -> None:
+        for hidden in range(self.next_code if start is None else start, stop):
             if self.code_cells[hidden].cell_type == "code":
                 self._append_code(self.code_cells[hidden], outputs=False)
-        self._append_code(self.code_cells[index], outputs=True)
-        self.next_code = index + 1
+        self.next_code = max(self.next_code, stop)
 
     def _append_code(self, cell, outputs: bool) -> None:
         source = without_glue(cell.source)
@@ -322,11 +337,10 @@ class Converter:
         self.cells.append(new)
 
     def finish(self, doctree: nodes.document) -> list:
+        self.shown = {n["cell_index"] for n in doctree.findall(nodes.container) if n.get("nb_element") == "cell_code"}
         self.block_children(doctree)
         self.flush()
-        for hidden in range(self.next_code, len(self.code_cells)):
-            if self.code_cells[hidden].cell_type == "code":
-                self._append_code(self.code_cells[hidden], outputs=False)
+        self.hidden_cells(len(self.code_cells))
         if self.cited:
             entries = [f"- {self.citation_text(c)}" for c in self.cited.values()]
             self.markdown_cell("## References\n\n" + "\n".join(entries))
@@ -363,7 +377,7 @@ class Converter:
             return
         if is_solution(node):
             self.flush()
-            outer, self.solution = self.solution, self.plain_title(node) or "Solution"
+            outer, self.solution, self.parts = self.solution, self.plain_title(node) or "Solution", 0
             self.block_children_after_title(node)
             self.flush()
             self.solution = outer
@@ -583,6 +597,9 @@ class Converter:
             return f"<sup>{self.inline_children(node)}</sup>"
         if isinstance(node, nodes.reference):
             return self.reference(node)
+        if isinstance(node, addnodes.download_reference) and node.get("filename"):
+            address = urljoin(self.base_url, f"_downloads/{node['filename']}")
+            return f"[{self.inline_children(node)}]({address})"
         if isinstance(node, nodes.image):
             return self.image(node)
         if isinstance(node, nodes.raw):
