@@ -251,6 +251,8 @@ def _newton_step(
     # s (1 - s) as sigmoid(z) sigmoid(-z): no cancellation in 1 - s when s is close to 1.
     curvature = torch.sigmoid(z) * torch.sigmoid(-z)
     hessian = (xa.T * curvature) @ xa / xa.shape[0] + torch.diag(penalty)
+    if not bool(torch.isfinite(hessian).all()):  # squares of x beyond the dtype's range
+        raise ValueError(f"x is too large for {xa.dtype}: the Hessian overflowed; standardize x, or use float64")
     try:
         step = torch.linalg.solve(hessian, grad)
     except torch.linalg.LinAlgError as error:  # every s (1 - s) of a direction has underflowed to 0
