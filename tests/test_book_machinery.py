@@ -37,7 +37,7 @@ def _executed_notebook(path: Path, *sources: str) -> Path:
 
 def _run_nbval(*paths: Path) -> subprocess.CompletedProcess:
     command = [
-        sys.executable, "-m", "pytest", "-p", "tests.nbval_glue", "--nbval", "--nbval-current-env",
+        sys.executable, "-m", "pytest", "-p", "tests.nbval_book", "--nbval", "--nbval-current-env",
         "-p", "no:cacheprovider", "-q", *map(str, paths),
     ]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -79,11 +79,11 @@ def test_nbval_fails_when_an_output_changes(nb_dir):
     assert "44" in result.stdout and "42" in result.stdout
 
 
-def _glue_notebook(nb_dir: Path, name: str, recorded: str, value: str = "6 * 7") -> Path:
+def _glue_notebook(nb_dir: Path, name: str, recorded: str, value: str = "6 * 7", key: str = "answer") -> Path:
     """A notebook as myst-nb leaves it: the glue output moved out into ``.glue.json``."""
     path = _executed_notebook(
         nb_dir / f"{name}.ipynb",
-        f"from myst_nb import glue\nglue('answer', {value}, display=False)\nprint('visible')",
+        f"from myst_nb import glue\nglue({key!r}, {value}, display=False)\nprint('visible')",
     )
     notebook = nbformat.read(path, as_version=4)
     glued = [o for o in notebook.cells[0].outputs if "scrapbook" in o.get("metadata", {})]
@@ -91,7 +91,7 @@ def _glue_notebook(nb_dir: Path, name: str, recorded: str, value: str = "6 * 7")
     notebook.cells[0].outputs = [o for o in notebook.cells[0].outputs if o not in glued]
     nbformat.write(notebook, path)
     entry = {"data": {"text/plain": recorded}, "metadata": {}, "output_type": "display_data"}
-    path.with_suffix(".glue.json").write_text(json.dumps({"answer": entry}))
+    path.with_suffix(".glue.json").write_text(json.dumps({key: entry}))
     return path
 
 
@@ -104,36 +104,70 @@ def test_nbval_checks_glued_values(nb_dir):
     assert "glued value 'answer' changed: the build recorded 41, the re-run gave 42" in result_changed.stdout
 
 
-def test_nbval_compares_glued_floats_to_ten_digits(nb_dir):
-    """A float that differs in its 16th digit (a sum in another order) is the same number."""
-    last_digit = _glue_notebook(nb_dir, "glue_float_ulp", "2.1941966319650064", value="2.194196631965006")
-    changed = _glue_notebook(nb_dir, "glue_float_changed", "2.19419663", value="2.194196631965006")
-    result_same, result_changed = _run_nbval(last_digit), _run_nbval(changed)
+def _shown_key(fmt: str) -> str:
+    """A key that the book shows with format ``fmt`` (whichever chapter it is in)."""
+    from tests.nbval_book import book_glue_formats
+
+    keys = sorted(key for key, formats in book_glue_formats().items() if formats == {fmt})
+    assert keys, f"no glued value of the book is shown with format {fmt!r} alone"
+    return keys[0]
+
+
+def test_nbval_compares_glued_floats_as_the_text_shows_them(nb_dir):
+    """A float shown as .4f that changes in its 8th digit (a sum in another order) reads the same."""
+    key = _shown_key(".4f")
+    same = _glue_notebook(nb_dir, "glue_float_8th", "-0.059054046869277954", value="-0.059054043143987656", key=key)
+    changed = _glue_notebook(nb_dir, "glue_float_4th", "-0.0591", value="-0.0592", key=key)
+    result_same, result_changed = _run_nbval(same), _run_nbval(changed)
     assert result_same.returncode == 0, result_same.stdout
     assert result_changed.returncode != 0
-    assert "the build recorded 2.19419663, the re-run gave 2.194196631965006" in result_changed.stdout
+    assert f"glued value {key!r} changed as the text shows it (.4f: -0.0591 -> -0.0592)" in result_changed.stdout
+
+
+def test_nbval_compares_a_glued_float_the_text_never_shows_exactly(nb_dir):
+    changed = _glue_notebook(nb_dir, "glue_float_unshown", "2.1941966319650064", value="2.194196631965006")
+    result = _run_nbval(changed)
+    assert result.returncode != 0
+    assert "(the text never shows it, so it is compared exactly)" in result.stdout
 
 
 @pytest.mark.parametrize(
-    ("got", "recorded", "same"),
+    ("got", "recorded", "formats", "same"),
     [
-        ("42", "42", True),
-        ("42", "41", False),
-        ("42", "42.0", False),  # an int became a float: the type is part of the value
-        ("1.0000000000000002", "1.0", True),
-        ("1.00000000001", "1.0", True),  # 11th digit
-        ("1.000000001", "1.0", False),  # 10th digit
-        ("-0.0", "0.0", True),
-        ("1e-300", "0.0", False),  # no absolute tolerance: a tiny number is not zero
-        ("nan", "nan", True),  # the same repr
-        ("'0.5'", "'0.50'", False),  # strings are compared as they are
-        ("(1.0, 2.0)", "(1.0, 2.0000000000000004)", False),  # only a plain float gets the tolerance
+        ("42", "42", set(), True),
+        ("42", "41", {"d"}, False),
+        ("-0.059054043143987656", "-0.059054046869277954", {".4f"}, True),
+        ("-0.059054043143987656", "-0.059054046869277954", {".4f", ".9f"}, False),  # every format must agree
+        ("-0.059054043143987656", "-0.059054046869277954", {""}, False),  # shown as is: every digit
+        ("-0.059054043143987656", "-0.059054046869277954", set(), False),  # not shown: exact
+        ("0.12345", "0.12354", {".3f"}, False),  # 0.123 against 0.124
+        ("1234567.0", "1234568.0", {",.0f"}, False),
+        ("1234567.1", "1234567.2", {",.0f"}, True),
+        ("3.0", "3", {".1f"}, True),  # formatted the same, as the page shows it
+        ("'0.5'", "'0.50'", {""}, False),  # strings are compared as they are
+        ("nan", "nan", {".2f"}, True),
     ],
 )
-def test_same_glued_value(got, recorded, same):
-    from tests.nbval_glue import same_glued_value
+def test_same_glued_value(got, recorded, formats, same):
+    from tests.nbval_book import same_glued_value
 
-    assert same_glued_value(got, recorded) is same
+    assert same_glued_value(got, recorded, formats) is same
+
+
+def test_glue_formats_reads_every_way_the_book_shows_a_value():
+    from tests.nbval_book import glue_formats
+
+    text = textwrap.dedent(
+        """
+        A {glue:text}`a:.4f` and {glue:text}`a:.1e`, a bare {glue:text}`b`, {glue}`c`,
+        another page's {glue:text}`book/06_gradient_descent::d:,.0f`, and
+
+        ```{glue:figure} e
+        :name: fig-e
+        ```
+        """
+    )
+    assert glue_formats([text]) == {"a": {".4f", ".1e"}, "b": {""}, "c": {""}, "d": {",.0f"}, "e": {""}}
 
 
 def _mini_book(root: Path, value: int) -> None:

@@ -1,10 +1,8 @@
-"""``tools/build_book.py``: the parallel build's configuration and its kernels' threads."""
+"""``tools/build_book.py``: the parallel build's configuration."""
 
 from __future__ import annotations
 
 import sys
-
-import pytest
 
 PARALLEL_EXTENSIONS = ["declare_parallel_safe", "one_document_per_task", "parallel_safe_cache"]
 
@@ -19,18 +17,9 @@ def test_the_parallel_extensions_come_first(build_book, tmp_path, monkeypatch):
         assert (build_book.ROOT / "book" / "_ext" / f"{name}.py").is_file(), name
 
 
-@pytest.mark.parametrize(
-    ("cores", "jobs", "threads"),
-    [(2, "2", "1"), (8, "2", "4"), (8, "3", "2"), (2, "4", "1"), (4, "auto", "1"), (1, "2", "1")],
-)
-def test_kernels_share_the_cores(build_book, monkeypatch, cores, jobs, threads):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.setattr(build_book.os, "cpu_count", lambda: cores)
-    environment = build_book.kernel_environment(jobs)
-    assert environment["OMP_NUM_THREADS"] == threads
-    assert environment["PATH"] == build_book.os.environ["PATH"]  # the rest is passed on
-
-
-def test_a_thread_count_set_by_the_caller_is_kept(build_book, monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert build_book.kernel_environment("2")["OMP_NUM_THREADS"] == "3"
+def test_every_build_declares_the_chapters_kernels(build_book, tmp_path, monkeypatch):
+    """The parallel build and plain ``jupyter-book build`` both load chapter_kernels (_config.yml)."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    namespace: dict = {}
+    exec(compile(build_book.sphinx_conf(tmp_path).read_text(), "conf.py", "exec"), namespace)
+    assert "chapter_kernels" in namespace["extensions"]

@@ -5,8 +5,9 @@ another. Sphinx can read, and therefore execute, documents in parallel (``-j``),
 is parallel-safe. This script asks jupyter-book to translate ``_config.yml`` into a Sphinx
 ``conf.py`` (``jupyter-book config sphinx``), so ``_config.yml`` stays the one source of
 truth, and runs ``sphinx-build -j`` on it with the same strictness as
-``jupyter-book build . -W -n --keep-going``, one document per parallel task, and the cores
-shared among the kernels (``kernel_environment``). Output goes where jupyter-book puts it:
+``jupyter-book build . -W -n --keep-going`` and one document per parallel task. The kernels'
+environment (one thread each, which also suits two kernels on two cores) is declared once, in
+``book/_ext/chapter_kernels.py``, for this build and every other. Output goes where jupyter-book puts it:
 ``_build/html``, ``_build/.doctrees``, ``_build/jupyter_execute``, ``_build/.jupyter_cache``.
 
 Usage: ``python tools/build_book.py [--jobs N] [--serial] [--hide-solutions]``; ``--serial``
@@ -79,23 +80,6 @@ nb_execution_cache_path = {str(BUILD / ".jupyter_cache")!r}
     return conf
 
 
-def kernel_environment(jobs: str) -> dict[str, str]:
-    """The environment of the build, whose kernels share the cores: ``cores // jobs`` threads each.
-
-    PyTorch gives every process as many threads as there are cores. With two kernels running
-    at once on two cores, that makes four busy threads on two cores, and each chapter ran
-    about 20 % slower than alone (measured on chapter 12: 12.5-13.9 s each with two threads,
-    10.9-12.4 s with one). A thread count set by the caller is kept. The outputs do not depend
-    on it beyond the last digits of a float, which ``tests/nbval_glue.py`` allows for.
-    """
-    environment = dict(os.environ)
-    cores = os.cpu_count() or 1
-    processes = cores if jobs == "auto" else max(1, int(jobs))
-    threads = max(1, cores // processes)
-    environment.setdefault("OMP_NUM_THREADS", str(threads))
-    return environment
-
-
 def build(jobs: str, build_dir: Path = BUILD, hide_solutions: bool = False) -> int:
     conf = sphinx_conf(build_dir / ".sphinx-conf", hide_solutions)
     command = [
@@ -105,7 +89,7 @@ def build(jobs: str, build_dir: Path = BUILD, hide_solutions: bool = False) -> i
     if hide_solutions:
         # For prose that mentions the solutions: an {only} not solutions_hidden directive leaves it out.
         command += ["-t", "solutions_hidden"]
-    return subprocess.run(command, cwd=ROOT, env=kernel_environment(jobs)).returncode
+    return subprocess.run(command, cwd=ROOT).returncode
 
 
 def main() -> int:

@@ -4,12 +4,14 @@ The theme's scripts, styles and fonts are already local. Two things were not:
 
 - **MathJax.** Sphinx's default ``mathjax_path`` loads it from a CDN. ``_config.yml`` sets it
   to ``mathjax/tex-chtml.js``, a path relative to ``_static``, and this extension copies
-  MathJax there from the npm package that ``npm ci`` installs (``package.json`` pins an exact
-  3.x version): the combined component ``tex-chtml.js`` and every folder it may load from at
-  run time (the CHTML fonts, the TeX extensions that ``autoload`` fetches on first use, the
-  menu's accessibility and speech modules, the SVG output the menu can switch to). The other
-  combined components are left out: no page loads them. The build fails if the package is
-  missing (``make book`` runs ``npm ci``) or if ``mathjax_path`` points anywhere else.
+  MathJax there from the Python package ``sphinx-mathjax-offline`` (pinned in
+  ``requirements.txt``; it ships MathJax 3.2.2, so building needs no Node.js): the combined
+  component ``tex-chtml.js`` and every folder it may load from at run time (the CHTML fonts,
+  the TeX extensions that ``autoload`` fetches on first use, the menu's accessibility and
+  speech modules, the SVG output the menu can switch to). The other combined components are
+  left out: no page loads them. That package is only a source of files here, not a Sphinx
+  extension (its own ``setup`` would copy all 24 MB). The build fails if the package is
+  missing, is not MathJax 3, or if ``mathjax_path`` points anywhere else.
 - **A favicon.** With none declared, every browser asks for ``/favicon.ico`` and gets a 404
   (a failed request and a console error on every page). Each page now links a small SVG
   icon, written into ``_static``.
@@ -26,8 +28,9 @@ extension disconnects sphinx-thebe's two handlers and drops its files from the p
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -50,22 +53,34 @@ FAVICON_SVG = """\
 """
 
 
-def mathjax_package(root: Path) -> Path:
-    """The ``es5`` folder of the installed npm package, checked to be MathJax 3."""
-    package = root / "node_modules" / "mathjax"
-    manifest = package / "package.json"
-    if not manifest.is_file():
-        raise ExtensionError(f"offline_site: {package} is missing: run `npm ci` (make book does)")
-    version = json.loads(manifest.read_text())["version"]
-    if not version.startswith("3."):
-        raise ExtensionError(f"offline_site: MathJax {version} is installed, the book needs 3.x (npm ci)")
-    return package / "es5"
+#: The Python distribution that ships MathJax, and the folder of MathJax inside it.
+MATHJAX_DISTRIBUTION = "sphinx-mathjax-offline"
+MATHJAX_FOLDER = "sphinx-mathjax-offline/static/mathjax"
+#: How MathJax's startup component states its version.
+MATHJAX_VERSION = re.compile(rb'VERSION="(\d+\.\d+\.\d+)"')
+
+
+def mathjax_package() -> Path:
+    """MathJax's folder in the installed ``sphinx-mathjax-offline``, checked to be MathJax 3."""
+    try:
+        folder = Path(metadata.distribution(MATHJAX_DISTRIBUTION).locate_file(MATHJAX_FOLDER))
+    except metadata.PackageNotFoundError:
+        folder = None
+    if folder is None or not (folder / ENTRY).is_file():
+        raise ExtensionError(
+            f"offline_site: MathJax is missing: pip install -r requirements.txt (it comes from {MATHJAX_DISTRIBUTION})"
+        )
+    version = MATHJAX_VERSION.search((folder / ENTRY).read_bytes())
+    if version is None or not version[1].startswith(b"3."):
+        found = version[1].decode() if version else "an unknown version"
+        raise ExtensionError(f"offline_site: {MATHJAX_DISTRIBUTION} ships MathJax {found}, the book needs 3.x")
+    return folder
 
 
 def check_config(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    mathjax_package(Path(app.srcdir))
+    mathjax_package()
     expected = f"mathjax/{ENTRY}"
     if app.config.mathjax_path != expected:
         raise ExtensionError(f"offline_site: mathjax_path is {app.config.mathjax_path!r}, expected {expected!r}")
@@ -102,7 +117,7 @@ def link_favicon(app: Sphinx, pagename: str, templatename: str, context: dict, d
 def copy_files(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    source = mathjax_package(Path(app.srcdir))
+    source = mathjax_package()
     target = Path(app.outdir) / MATHJAX
     if target.exists():
         shutil.rmtree(target)

@@ -7,6 +7,10 @@ test modules can import it.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -16,10 +20,60 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")).resolve()
 SITE = BUILD / "html"
 SCREENSHOTS = BUILD / "screenshots"
-#: Debian's Chromium (``apt-get install chromium``); Playwright's own browser is never used.
-CHROMIUM = os.environ.get("LRBOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: Names under which Chromium or Chrome is on PATH: Debian, Fedora and Arch (chromium), older
+#: Ubuntu (chromium-browser; newer Ubuntu's snap puts ``chromium`` in /snap/bin), Chrome.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+#: Where macOS keeps them (not on PATH).
+CHROMIUM_APPS = (
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+)
+NO_CHROMIUM = (
+    "no Chromium found: set LRBOOK_CHROMIUM=/path/to/chromium, or install one (Debian/Ubuntu: "
+    "apt-get install chromium; Fedora: dnf install chromium; macOS: brew install --cask chromium), "
+    "or run `.venv/bin/playwright install chromium`"
+)
+#: axe-core, as the Python package axe-playwright-python ships it (requirements.txt).
+AXE = Path(metadata.distribution("axe-playwright-python").locate_file("axe_playwright_python/axe.min.js"))
+
+
+def playwright_chromium() -> str | None:
+    """The Chromium that ``playwright install chromium`` downloads, if it has been."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        path = playwright.chromium.executable_path
+    return path if path and Path(path).is_file() else None
+
+
+def find_chromium(
+    environ: Mapping[str, str] = os.environ,
+    which: Callable[[str], str | None] = shutil.which,
+    is_file: Callable[[str], bool] = os.path.isfile,
+    playwright_path: Callable[[], str | None] = playwright_chromium,
+) -> tuple[str | None, str]:
+    """``(path, how it was found)`` of the browser the tests drive, or ``(None, what to do)``.
+
+    In order: ``$LRBOOK_CHROMIUM``, which must then be a file; a Chromium or Chrome on PATH;
+    one in macOS's Applications; Playwright's own download. Nothing is installed here.
+    """
+    chosen = environ.get("LRBOOK_CHROMIUM")
+    if chosen:
+        if is_file(chosen):
+            return chosen, "LRBOOK_CHROMIUM"
+        return None, f"LRBOOK_CHROMIUM={chosen} is not a file: point it at a Chromium or Chrome executable"
+    for name in CHROMIUM_NAMES:
+        path = which(name)
+        if path:
+            return path, f"{name} on PATH"
+    for path in CHROMIUM_APPS:
+        if is_file(path):
+            return path, "macOS Applications"
+    path = playwright_path()
+    if path:
+        return path, "Playwright's own (playwright install chromium)"
+    return None, NO_CHROMIUM
 LOCAL_HOST = "127.0.0.1"
 #: axe-core impacts that fail a page.
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -83,3 +137,10 @@ MATH_JS = """() => {
 NOTEBOOK_LINK = "a.btn-download-notebook-button"
 
 RAW_DELIMITERS = ("$$", "\\(", "\\)", "\\[", "\\]")
+
+
+if __name__ == "__main__":
+    # `make browser` asks first, so that a missing browser is one clear line, not a test failure.
+    found, how = find_chromium()
+    print(f"Chromium: {found} ({how})" if found else how, file=sys.stdout if found else sys.stderr)
+    sys.exit(0 if found else 1)

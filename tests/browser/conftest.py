@@ -7,9 +7,9 @@ table of contents is visited once (``audit``); that visit records what the page 
 (console errors, failed and foreign requests, images, math, axe-core's violations) and saves a
 full-page screenshot to ``<build>/screenshots/``.
 
-Chromium is Debian's (``apt-get install chromium``; ``.ci/run`` installs it), at
-``$LRBOOK_CHROMIUM`` (default ``/usr/bin/chromium``): Playwright's own browser download does
-not work here, and is never called.
+Chromium is whichever the machine has (``book_site.find_chromium``: ``$LRBOOK_CHROMIUM``, a
+Chromium or Chrome on PATH or in macOS's Applications, else Playwright's own download); CI
+installs Debian's (``.ci/run``). The tests never download a browser.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 import pytest
 from book_site import (
     AXE,
-    CHROMIUM,
     CHROMIUM_ARGS,
     IMAGES_JS,
     LOCAL_HOST,
@@ -37,6 +36,7 @@ from book_site import (
     SCREENSHOTS,
     SITE,
     TOC_PAGES,
+    find_chromium,
     page_id,
 )
 
@@ -74,9 +74,10 @@ def server(site) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (.ci/run does)", pytrace=False)
-    return CHROMIUM
+    path, how = find_chromium()
+    if path is None:
+        pytest.fail(how, pytrace=False)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -202,11 +203,11 @@ async def _audit_page(browser, base: str, path: str, jobs: asyncio.Semaphore) ->
         }
 
 
-async def _audit_pages(base: str, paths: list[str], jobs: int) -> dict[str, dict | BaseException]:
+async def _audit_pages(chromium: str, base: str, paths: list[str], jobs: int) -> dict[str, dict | BaseException]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         semaphore = asyncio.Semaphore(jobs)
         visits = [_audit_page(browser, base, path, semaphore) for path in paths]
         results = await asyncio.gather(*visits, return_exceptions=True)
@@ -224,7 +225,7 @@ def audits(server, site, chromium) -> dict[str, dict | BaseException]:
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(asyncio.run, _audit_pages(server, TOC_PAGES, JOBS)).result()
+        return thread.submit(asyncio.run, _audit_pages(chromium, server, TOC_PAGES, JOBS)).result()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,107 @@
+"""The chapters' kernels: a declared environment, and start-up that cannot collide across processes.
+
+``book/_ext/chapter_kernels.py`` puts every kernel on Unix sockets in a folder of its own.
+These tests start many kernels at the same moment from separate processes, as the parallel
+build does, several rounds over, and require every one to run its cell, on IPC, in the
+declared environment, with no warning (ipykernel's "running over TCP without encryption"
+included) and no start-up error. (Over TCP the same test sees the warning from every kernel.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import chapter_kernels  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not chapter_kernels.IPC_SUPPORTED, reason="ZeroMQ has no IPC transport on Windows")
+
+#: One process: wait for the common start time, start a kernel through nbclient (as myst-nb
+#: does), run one cell, report what the kernel saw and how it was connected.
+CHILD = """
+import json, os, sys, time
+sys.path.insert(0, {ext!r})
+import chapter_kernels, nbclient, nbformat
+chapter_kernels.install()
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    "import os, json; print(json.dumps({{k: os.environ.get(k) for k in {names!r}}}))")])
+nb.metadata["kernelspec"] = {{"name": "python3", "display_name": "Python 3", "language": "python"}}
+client = nbclient.NotebookClient(nb, timeout=120, startup_timeout=120)
+time.sleep(max(0.0, {start} - time.time()))
+with client.setup_kernel():
+    info = client.km.get_connection_info()
+    client.execute_cell(nb.cells[0], 0)
+print(json.dumps({{"transport": info["transport"], "ip": info["ip"],
+                  "env": json.loads(nb.cells[0].outputs[0]["text"])}}))
+"""
+
+
+def start_kernels_at_once(count: int, extra_env: dict[str, str] | None = None) -> list[subprocess.CompletedProcess]:
+    names = sorted(chapter_kernels.ENVIRONMENT)
+    start = time.time() + 4.0  # every process has imported nbclient by then, and starts together
+    script = CHILD.format(ext=str(ROOT / "book" / "_ext"), names=names, start=start)
+    env = {k: v for k, v in os.environ.items() if k not in chapter_kernels.ENVIRONMENT}
+    env.update(extra_env or {})
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], **pipes, text=True, env=env)
+        for _ in range(count)
+    ]
+    results = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=300)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
+    return results
+
+
+def test_many_kernels_started_at_once_never_collide():
+    rounds, count = 3, 8
+    prefixes = set()
+    for round_ in range(rounds):
+        for result in start_kernels_at_once(count):
+            assert result.returncode == 0, f"round {round_}: a kernel failed:\n{result.stderr}"
+            for sign in ("WARNING", "Address already in use", "Kernel died"):
+                assert sign not in result.stderr, f"round {round_}: the kernel start said:\n{result.stderr}"
+            report = json.loads(result.stdout.strip().splitlines()[-1])
+            assert report["transport"] == "ipc"
+            prefixes.add(report["ip"])
+            assert report["env"] == chapter_kernels.ENVIRONMENT
+    assert len(prefixes) == rounds * count, "two kernels were given the same socket names"
+
+
+def test_a_value_set_by_the_caller_wins():
+    (result,) = start_kernels_at_once(1, {"OMP_NUM_THREADS": "3"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["env"] == {**chapter_kernels.ENVIRONMENT, "OMP_NUM_THREADS": "3"}
+
+
+def test_a_manager_with_its_own_connection_file_or_transport_is_left_alone(tmp_path):
+    from jupyter_client.manager import KernelManager
+
+    chapter_kernels.install()
+    assert KernelManager().transport == "ipc"
+    assert KernelManager(connection_file=str(tmp_path / "kernel.json")).transport == "tcp"
+    assert KernelManager(transport="tcp", ip="127.0.0.1").ip == "127.0.0.1"
+
+
+def test_the_socket_folder_is_removed_with_its_manager():
+    from jupyter_client.manager import KernelManager
+
+    chapter_kernels.install()
+    manager = KernelManager()
+    folder = Path(manager.ip).parent
+    assert folder.is_dir() and folder.name.startswith("lrk-")
+    del manager
+    import gc
+
+    gc.collect()
+    assert not folder.exists()
