@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SITE := _build/html/index.html
 
-.PHONY: book test lint unit nbval reproducible links browser bench bench-build clean
+.PHONY: book test lint unit nbval reproducible links browser bench bench-build clean fuzz
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
@@ -56,6 +56,11 @@ links: $(INSTALLED) | $(SITE)
 browser: $(INSTALLED) | $(SITE)
 	$(BIN)/python tests/browser/book_site.py
 	$(BIN)/python -m pytest --confcutdir=tests/browser tests/browser
+
+# lrcore's contract, deeper: the property-based tests of tests/test_properties.py with fresh random
+# examples, 2000 per property (`make unit` runs the same properties derandomized, 30 each).
+fuzz: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_lrcore.py

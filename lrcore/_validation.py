@@ -51,6 +51,8 @@ def _show(value: object) -> str:
 
 def _bytes(n: float) -> str:
     """A byte count for a message: ``'1 GiB'``, ``'11.4 MiB'``."""
+    if n >= 2**1000:  # beyond a float: an int of many digits
+        return f"about 10**{len(str(int(n))) - 1} bytes"
     for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= size:
             return f"{n / size:,.3g} {unit}" if n < 1000 * size else f"{n / size:,.0f} {unit}"

@@ -91,6 +91,10 @@ def loss_landscape(
     num = check_count("num", num, minimum=2)
     w_low, w_high = _check_range("w_range", w_range)
     b_low, b_high = _check_range("b_range", b_range)
+    largest = torch.finfo(x.dtype).max
+    for name, ends in (("w_range", (w_low, w_high)), ("b_range", (b_low, b_high))):
+        if max(abs(end) for end in ends) > largest:
+            raise ValueError(f"{name} must have ends of at most {largest:.4g} in size for {x.dtype}, got {ends}")
     n = x.shape[0]
     largest_logit = max(abs(w_low), abs(w_high)) * x.abs().max().item() + max(abs(b_low), abs(b_high))
     dtype = x.dtype

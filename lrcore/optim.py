@@ -13,6 +13,7 @@ from lrcore import _numerics, _validation
 from lrcore._validation import (
     NonFiniteWarning,
     _bytes,
+    _show,
     check_bool,
     check_count,
     check_fits,
@@ -281,7 +282,7 @@ def _check_history_memory(x: Tensor, num_steps: int, record_every: int, with_val
         else "record fewer steps with record_every (a divisor of num_steps), or take fewer steps"
     )
     check_memory(
-        f"fit's History of {num_steps // record_every + 1} recorded steps x {per_record} bytes",
+        f"fit's History of {_show(num_steps // record_every + 1)} recorded steps x {per_record} bytes",
         needed(record_every),
         hint,
     )

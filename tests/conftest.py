@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +17,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 matplotlib.use("Agg")  # headless: no window may ever open during the tests
+
+# Property-based tests (tests/test_properties.py). "ci", the default: derandomized (the same
+# examples on every run and machine) and bounded, so `make unit` stays deterministic and fast.
+# "fuzz" (`make fuzz`): fresh random examples, many more of them. Neither keeps a database of
+# examples in the working tree; a failure prints the example and the @reproduce_failure blob.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci", max_examples=30, derandomize=True, deadline=None, database=None, suppress_health_check=_SLOW_OK
+)
+settings.register_profile(
+    "fuzz", max_examples=2000, deadline=None, database=None, print_blob=True, suppress_health_check=_SLOW_OK
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: The two floating dtypes lrcore supports.
 ROOT = Path(__file__).resolve().parents[1]
