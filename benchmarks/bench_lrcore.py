@@ -536,6 +536,63 @@ def notes(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------------------
+# Memory: fit's peak against the History it returns
+# --------------------------------------------------------------------------------------
+
+#: Run in a fresh interpreter so that no earlier benchmark has left freed memory in the
+#: allocator, which a new allocation could reuse without raising the peak RSS. The kernel's
+#: peak-RSS counter (VmHWM) is reset through /proc/self/clear_refs just before the call.
+MEMORY_SCRIPT = """
+import gc, sys, torch, lrcore
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith(key + ":")).split()[1]) * 1024
+
+torch.set_num_threads(1)
+steps = int(sys.argv[1])
+x = torch.tensor([[-1.0], [-0.5], [0.5], [1.0]])  # the issue's case: 4 x 1 data, D = 1
+y = torch.tensor([[0.0], [1.0], [0.0], [1.0]])
+w, b = torch.zeros(1, 1), torch.zeros(1, 1)
+lrcore.fit(x, y, w, b, 0.1, 1000)  # warm-up: kernels, allocator
+gc.collect()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = status("VmRSS")
+history = lrcore.fit(x, y, w, b, 0.1, steps)
+peak = status("VmHWM") - before
+size = sum(t.untyped_storage().nbytes() for t in (history.weights, history.train_loss))
+print(peak, size)
+"""
+
+MEMORY_GOAL = 2.0  # peak memory at most twice the History
+
+
+def memory_row(quick: bool) -> tuple[int, int, int]:
+    """``(num_steps, peak bytes added, History bytes)`` of one ``fit`` on 4 x 1 data."""
+    import subprocess
+
+    steps = 100_000 if quick else 1_000_000
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, str(steps)], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return steps, int(out[0]), int(out[1])
+
+
+def memory_table(steps: int, peak: int, size: int) -> str:
+    ratio = peak / size
+    return "\n".join(
+        [
+            "| benchmark | History | peak memory added | ratio | goal | met? |",
+            "|---|---:|---:|---:|---|---|",
+            f"| `fit`, {steps:,} steps on 4 x 1 data, float32: peak RSS added vs the History it returns "
+            f"| {size / 1e6:.1f} MB | {peak / 1e6:.1f} MB | {ratio:.2f}x | <= {MEMORY_GOAL:g}x | "
+            f"{'yes' if ratio <= MEMORY_GOAL else '**NO**'} |",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats: a smoke test, not a measurement")
@@ -576,12 +633,24 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run(bench, args.quick))
         print(f"{time.perf_counter() - t0:.1f} s", flush=True)
 
+    memory = None
+    if args.only is None or args.only in "memory":
+        print("running: fit's peak memory (fresh interpreter) ...", end=" ", flush=True)
+        t0 = time.perf_counter()
+        memory = memory_row(args.quick)
+        print(f"{time.perf_counter() - t0:.1f} s", flush=True)
+
     print()
     print(table(results))
+    if memory is not None:
+        print()
+        print(memory_table(*memory))
     print()
     print(notes(results))
     print()
     missed = [r.benchmark.name for r in results if r.valid and not r.benchmark.goal.met(r.measured)]
+    if memory is not None and memory[1] > MEMORY_GOAL * memory[2]:
+        missed.append("fit's peak memory")
     invalid = [r.benchmark.name for r in results if not r.valid]
     print(f"goals missed: {', '.join(missed) if missed else 'none'}")
     if invalid:
