@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from sphinx.errors import ExtensionError
 
 import lrcore
 
@@ -249,96 +249,72 @@ def test_cache_reexecutes_what_changed_and_nothing_else(tmp_path):
     assert len(caches) == 1, "the cache of the old source key must be removed"
 
 
-# ---------------------------------------------------------------------------- the parallel build's extensions
+# ---------------------------------------------------------------------------- parallel execution
 
 
-def _cache_notebooks(cache_path: str, worker: int, count: int, errors) -> None:
-    """One reader process: cache ``count`` distinct executed notebooks, count the KeyErrors."""
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-
-    cache = get_cache(cache_path)
-    for index in range(count):
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {worker}_{index}")])
-        notebook.cells[0].execution_count = 1
-        try:
-            cache.cache_notebook_bundle(CacheBundleIn(notebook, f"/w{worker}/{index}.md"), check_validity=False)
-        except KeyError:
-            errors.put(1)
-
-
-@pytest.fixture
-def parallel_safe_cache(monkeypatch):
-    """The extension's module; whatever it patches in jupyter-cache is undone after the test."""
-    from jupyter_cache.cache.db import NbCacheRecord
-
-    monkeypatch.syspath_prepend(str(BOOK / "_ext"))
-    monkeypatch.setattr(NbCacheRecord, "records_to_delete", NbCacheRecord.__dict__["records_to_delete"])
-    import parallel_safe_cache
-
-    return parallel_safe_cache
+def _parallel_book(root: Path, chapters: dict[str, str]) -> None:
+    """A book whose chapters run ``chapters[name]``, built with the book's kernel extensions."""
+    config = f"""
+        title: parallel
+        only_build_toc_files: true
+        execute:
+          execute_notebooks: cache
+          raise_on_error: true
+        sphinx:
+          local_extensions:
+            chapter_kernels: {BOOK / "_ext"}
+            parallel_execution: {BOOK / "_ext"}
+    """
+    (root / "_config.yml").write_text(textwrap.dedent(config))
+    names = sorted(chapters)
+    toc = f"format: jb-book\nroot: {names[0]}\nchapters:\n" + "".join(f"- file: {n}\n" for n in names[1:])
+    (root / "_toc.yml").write_text(toc)
+    for name, code in chapters.items():
+        _chapter(root / f"{name}.md", name.title(), code)
 
 
-def test_parallel_safe_cache_keeps_every_notebook_cached_at_once(tmp_path, parallel_safe_cache):
-    """Four processes caching at once lose nothing (jupyter-cache alone loses ~1 record in 5)."""
-    import multiprocessing
-
-    from jupyter_cache import get_cache
-
-    parallel_safe_cache.patch()  # as the extension's setup does; the forked workers inherit it
-    cache_path = str(tmp_path / "cache")
-    get_cache(cache_path).list_cache_records()  # the database exists before the fork, as in the build
-    context = multiprocessing.get_context("fork")
-    errors = context.Queue()
-    workers = [context.Process(target=_cache_notebooks, args=(cache_path, w, 60, errors)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=300)
-    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
-    assert errors.empty(), "a process failed to trim the cache while another cached a notebook"
-    records = get_cache(cache_path).list_cache_records()
-    assert len(records) == 240, "a notebook cached by one process was deleted by another"
+def _jupyter_book(root: Path, **env: str) -> subprocess.CompletedProcess:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run(
+        [str(jupyter_book), "build", str(root), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, **env},
+    )  # fmt: skip
 
 
-def test_parallel_safe_cache_trims_like_jupyter_cache(tmp_path, parallel_safe_cache):
-    """Alone, the one-query ``records_to_delete`` names the same records as jupyter-cache's own."""
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-    from jupyter_cache.cache.db import NbCacheRecord
-
-    original = NbCacheRecord.records_to_delete  # jupyter-cache's: the fixture restored it
-    assert original is not parallel_safe_cache.records_to_delete
-    cache = get_cache(str(tmp_path / "cache"))
-    for index in range(12):
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {index}")])
-        notebook.cells[0].execution_count = 1
-        cache.cache_notebook_bundle(CacheBundleIn(notebook, f"/{index}.md"), check_validity=False)
-    NbCacheRecord.touch(3, cache.db)  # used recently: kept longer than its creation order says
-    for keep in (0, 1, 5, 11, 12, 20):
-        assert sorted(parallel_safe_cache.records_to_delete(keep, cache.db)) == sorted(original(keep, cache.db)), keep
-    assert parallel_safe_cache.records_to_delete(5, cache.db) == [8, 7, 6, 5, 4, 2, 1]
-    parallel_safe_cache.patch()
-    assert NbCacheRecord.records_to_delete is parallel_safe_cache.records_to_delete
+#: A chapter that notes when it ran, in a file named after it.
+TIMED = 'import time; start = time.time(); time.sleep(3); open("{name}.ran", "w").write(f"{{start}} {{time.time()}}")'
 
 
-def test_one_document_per_task_makes_chunks_of_one(monkeypatch):
-    import sphinx.builders
-    import sphinx.util.parallel
+def test_chapters_execute_side_by_side_and_sphinx_reads_them_from_the_cache(tmp_path):
+    _parallel_book(tmp_path, {name: TIMED.format(name=name) for name in ("one", "two")})
+    result = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "parallel_execution: executing 2 chapters in 2 processes" in result.stdout
+    (start1, end1), (start2, end2) = (map(float, (tmp_path / f"{n}.ran").read_text().split()) for n in ("one", "two"))
+    assert max(start1, start2) < min(end1, end2), "the two chapters did not run at the same time"
+    # The notebook was made as myst-nb makes it: Sphinx finds both in the cache, runs neither again.
+    assert _executed(result.stdout) == set()
+    assert len(re.findall(r"\w+\.md: Using cached notebook", result.stdout)) == 2
+    # Nothing changed: nothing runs, in parallel or not.
+    again = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="2")
+    assert again.returncode == 0 and "parallel_execution" not in again.stdout and _executed(again.stdout) == set()
 
-    monkeypatch.syspath_prepend(str(BOOK / "_ext"))
-    monkeypatch.setattr(sphinx.builders, "make_chunks", sphinx.builders.make_chunks)  # undone after the test
-    import one_document_per_task
 
-    docs = [f"doc{i}" for i in range(16)]
-    assert sphinx.util.parallel.make_chunks(docs, 2) == [docs[:8], docs[8:]]  # what Sphinx does
-    assert one_document_per_task.one_per_chunk(docs, 2) == [[d] for d in docs]
-    one_document_per_task.setup(None)
-    assert sphinx.builders.make_chunks is one_document_per_task.one_per_chunk
-    one_document_per_task.setup(None)  # loaded twice: still fine
-    sphinx.builders.make_chunks = lambda arguments, nproc, maxbatch=10: []  # a Sphinx that moved it
-    with pytest.raises(ExtensionError, match="make_chunks is not Sphinx's: update this extension"):
-        one_document_per_task.setup(None)
+def test_a_failing_chapter_still_fails_the_build_with_its_error(tmp_path):
+    _parallel_book(tmp_path, {"good": "print('fine')", "bad": "raise ValueError('a chapter broke')"})
+    result = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="2")
+    assert result.returncode != 0
+    assert "parallel_execution: bad failed; myst-nb runs it again and reports it" in result.stdout
+    assert "a chapter broke" in result.stdout + result.stderr
+    assert _executed(result.stdout) == {"bad"}, "the good chapter came from the cache"
+
+
+def test_one_job_is_jupyter_books_own_serial_execution(tmp_path):
+    _parallel_book(tmp_path, {"one": "print(1)", "two": "print(2)"})
+    result = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "parallel_execution" not in result.stdout
+    assert _executed(result.stdout) == {"one", "two"}
 
 
 def _code_cells(chapter: Path) -> list[str]:

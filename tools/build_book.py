@@ -1,23 +1,21 @@
-"""Build the book with Sphinx's parallel reader, from jupyter-book's own configuration.
+"""Build the book: ``jupyter-book build``, or the site without solutions for a course in progress.
 
-``jupyter-book build`` (1.x) runs Sphinx with one process, so the chapters execute one after
-another. Sphinx can read, and therefore execute, documents in parallel (``-j``), and myst-nb
-is parallel-safe. This script asks jupyter-book to translate ``_config.yml`` into a Sphinx
-``conf.py`` (``jupyter-book config sphinx``), so ``_config.yml`` stays the one source of
-truth, and runs ``sphinx-build -j`` on it with the same strictness as
-``jupyter-book build . -W -n --keep-going`` and one document per parallel task. The kernels'
-environment (one thread each, which also suits two kernels on two cores) is declared once, in
-``book/_ext/chapter_kernels.py``, for this build and every other. Output goes where jupyter-book puts it:
-``_build/html``, ``_build/.doctrees``, ``_build/jupyter_execute``, ``_build/.jupyter_cache``.
+The default build is plain ``jupyter-book build . -W -n --keep-going`` (zero warnings allowed),
+into ``--build-dir`` (default ``_build``: ``html``, ``.doctrees``, ``jupyter_execute``,
+``.jupyter_cache``). It is fast by itself: ``book/_ext/parallel_execution.py`` executes the
+chapters the cache does not hold on every core before Sphinx reads them. ``--jobs N`` sets how
+many (``LRBOOK_EXECUTION_JOBS``); ``--serial`` is ``--jobs 1``, Jupyter Book's own
+one-chapter-at-a-time execution (the baseline of ``benchmarks/bench_build.py``).
 
-Usage: ``python tools/build_book.py [--jobs N] [--serial] [--hide-solutions]``; ``--serial``
-runs plain ``jupyter-book build .`` instead (the baseline of ``benchmarks/bench_build.py``).
 ``--hide-solutions`` builds the site for a course in progress into ``_build/hidden-solutions/html``:
 sphinx-exercise's ``hide_solutions = True`` (made to work with gated solutions by
 ``tools/hide_gated_solutions.py``), no page sources, download button or chapter notebooks (they
 contain the solutions), and the execution cache of the default build, so nothing executes twice.
 It also sets the Sphinx tag ``solutions_hidden``, for prose that mentions the solutions
-(an ``{only} not solutions_hidden`` directive leaves it out of the hidden build).
+(an ``{only} not solutions_hidden`` directive leaves it out of the hidden build). Jupyter Book
+has no option for these, so this one asks it to translate ``_config.yml`` into a Sphinx
+``conf.py`` (``jupyter-book config sphinx``; ``_config.yml`` stays the one source of truth),
+adds them, and runs ``sphinx-build`` on it with the same strictness.
 """
 
 from __future__ import annotations
@@ -54,13 +52,6 @@ def sphinx_conf(confdir: Path, hide_solutions: bool = False) -> Path:
 # Added by tools/build_book.py:
 # - sphinxcontrib-bibtex reads bibfiles relative to the conf.py folder, which is not the root;
 bibtex_bibfiles = [{str(ROOT)!r} + "/" + path for path in bibtex_bibfiles]
-# - the extensions that do not declare themselves parallel-safe, loaded first by one that
-#   declares them (book/_ext/declare_parallel_safe.py says why they are);
-# - one document per parallel task, so that no core idles while the other has chapters queued
-#   (book/_ext/one_document_per_task.py);
-# - jupyter-cache made safe for chapters cached by two processes at once
-#   (book/_ext/parallel_safe_cache.py).
-extensions = ["declare_parallel_safe", "one_document_per_task", "parallel_safe_cache"] + extensions
 """
     if hide_solutions:
         footer += f"""
@@ -80,22 +71,32 @@ nb_execution_cache_path = {str(BUILD / ".jupyter_cache")!r}
     return conf
 
 
-def build(jobs: str, build_dir: Path = BUILD, hide_solutions: bool = False) -> int:
-    conf = sphinx_conf(build_dir / ".sphinx-conf", hide_solutions)
+def build(build_dir: Path = BUILD, jobs: str | None = None) -> int:
+    """``jupyter-book build`` into ``build_dir`` (which must be named ``_build``, as Jupyter Book names it)."""
+    if build_dir.name != "_build":
+        raise SystemExit(f"--build-dir must end in _build (Jupyter Book's name for it), not {build_dir}")
+    command = [str(BIN / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    if build_dir != BUILD:
+        command += ["--path-output", str(build_dir.parent)]
+    environment = dict(os.environ)
+    if jobs is not None:
+        environment["LRBOOK_EXECUTION_JOBS"] = jobs
+    return subprocess.run(command, cwd=ROOT, env=environment).returncode
+
+
+def build_hidden_solutions(build_dir: Path) -> int:
+    conf = sphinx_conf(build_dir / ".sphinx-conf", hide_solutions=True)
     command = [
-        str(BIN / "sphinx-build"), "-b", "html", "-j", jobs, "-W", "-n", "--keep-going",
+        str(BIN / "sphinx-build"), "-b", "html", "-W", "-n", "--keep-going", "-t", "solutions_hidden",
         "-c", str(conf.parent), "-d", str(build_dir / ".doctrees"), str(ROOT), str(build_dir / "html"),
     ]  # fmt: skip
-    if hide_solutions:
-        # For prose that mentions the solutions: an {only} not solutions_hidden directive leaves it out.
-        command += ["-t", "solutions_hidden"]
     return subprocess.run(command, cwd=ROOT).returncode
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", default=str(max(2, os.cpu_count() or 1)), help="Sphinx -j (default: cores, >= 2)")
-    parser.add_argument("--serial", action="store_true", help="plain single-job `jupyter-book build .`")
+    parser.add_argument("--jobs", help="chapters executed at once (default: one per core)")
+    parser.add_argument("--serial", action="store_true", help="one chapter at a time: --jobs 1")
     parser.add_argument("--build-dir", type=Path, default=BUILD, help="instead of _build (for benchmarks)")
     parser.add_argument(
         "--hide-solutions",
@@ -104,16 +105,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.hide_solutions:
-        if args.serial:
-            parser.error("--hide-solutions builds with the parallel build only, not with --serial")
         build_dir = HIDDEN_SOLUTIONS_BUILD if args.build_dir == BUILD else args.build_dir
-        return build(args.jobs, build_dir.resolve(), hide_solutions=True)
-    if args.serial:
-        command = [str(BIN / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"]
-        if args.build_dir != BUILD:
-            command += ["--path-output", str(args.build_dir.parent)]
-        return subprocess.run(command, cwd=ROOT).returncode
-    return build(args.jobs, args.build_dir.resolve())
+        return build_hidden_solutions(build_dir.resolve())
+    return build(args.build_dir.resolve(), "1" if args.serial else args.jobs)
 
 
 if __name__ == "__main__":

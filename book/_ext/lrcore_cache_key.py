@@ -14,7 +14,6 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from jupyter_cache import get_cache
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
@@ -43,10 +42,6 @@ def set_cache_path(app: Sphinx, config: Config) -> None:
         if stale.name != f"lrcore-{key}" and stale.is_dir():
             shutil.rmtree(stale)
     config.nb_execution_cache_path = str((base / f"lrcore-{key}").resolve())
-    # Create the cache database here, in the main process: with `sphinx-build -j` the parallel
-    # readers would otherwise race to create it ("table nbcache already exists").
-    # get_cache alone is lazy: the first query is what creates the tables.
-    get_cache(config.nb_execution_cache_path).list_cache_records()
     LOGGER.info(f"lrcore source key {key}: jupyter-cache at {config.nb_execution_cache_path}")
 
 
