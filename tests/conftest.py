@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 matplotlib.use("Agg")  # headless: no window may ever open during the tests
+
+# Every kernel a test starts (notebooks executed with nbclient) runs as the book's chapters do:
+# the declared environment, on Unix sockets (book/_ext/chapter_kernels.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+import chapter_kernels  # noqa: E402
+
+chapter_kernels.install()
 
 # Property-based tests (tests/test_properties.py). "ci", the default: derandomized (the same
 # examples on every run and machine) and bounded, so `make unit` stays deterministic and fast.

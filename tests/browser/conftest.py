@@ -18,6 +18,7 @@ import asyncio
 import functools
 import http.server
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,12 +34,20 @@ from book_site import (
     LOCAL_HOST,
     MATH_JS,
     NOTEBOOK_LINK,
+    ROOT,
     SCREENSHOTS,
     SITE,
     TOC_PAGES,
     find_chromium,
     page_id,
 )
+
+# Kernels these tests start (the chapter notebooks run in a fresh environment) run as the book's
+# chapters do: the declared environment, on Unix sockets (book/_ext/chapter_kernels.py).
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import chapter_kernels  # noqa: E402
+
+chapter_kernels.install()
 
 VIEWPORT = {"width": 1280, "height": 900}
 #: Pages audited at once. On 2 cores, 2 take 30 % less time than 1, and 3 or 4 more than 2.
