@@ -290,6 +290,7 @@ def test_chapters_execute_side_by_side_and_sphinx_reads_them_from_the_cache(tmp_
     result = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "parallel_execution: executing 2 chapters in 2 processes" in result.stdout
+    assert "IPKernelApp" not in result.stdout + result.stderr, "a kernel wrote to the build log"
     (start1, end1), (start2, end2) = (map(float, (tmp_path / f"{n}.ran").read_text().split()) for n in ("one", "two"))
     assert max(start1, start2) < min(end1, end2), "the two chapters did not run at the same time"
     # The notebook was made as myst-nb makes it: Sphinx finds both in the cache, runs neither again.
