@@ -11,6 +11,7 @@ The build executes the page's few cells once, in a Jupyter kernel (about 15 s).
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import inspect
 import math
@@ -23,6 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from nbclient import NotebookClient
 
 import lrcore
 
@@ -102,6 +104,12 @@ print(f"rate = {rate:.4f}")
 :tags: [remove-cell]
 hidden = rate * 2
 glue("demo_hidden", hidden, display=False)
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+for power in (1, 2):
+    glue(f"demo_power_{power}", rate**power, display=False)
 ```
 
 The rate is {glue:text}`demo_rate:.3f` and twice it {glue:text}`demo_hidden:.2f`; costs are in $\\$$ and
@@ -299,6 +307,16 @@ def test_code_cells_keep_their_outputs_and_lose_the_glue(built):
     assert notebook.cells[index + 1].source == "**Fig. 1** A demo figure."
 
 
+def test_the_notebook_runs_without_the_book(built, tmp_path):
+    """Run in a kernel from an empty folder, with lrcore installed (so the first cell does nothing)."""
+    notebook = copy.deepcopy(built[0])
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources=resources).execute()
+    assert notebook.cells[0].outputs == []
+    solutions = [c for c in notebook.cells if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+    assert [o["text"] for c in solutions for o in c.outputs] == ["4\n"]
+
+
 def test_headings_and_order(built):
     notebook, _ = built
     markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
@@ -331,8 +349,13 @@ def test_without_glue():
     )
     assert extension.without_glue(source) == "import torch\n\nx = 1\n\nprint(x)"
     assert extension.without_glue('from myst_nb import glue\nglue("a", 1, display=False)') == ""
-    looped = 'from myst_nb import glue\nfor k in range(2):\n    glue(f"k{k}", k, display=False)'
-    kept = extension.without_glue(looped)
+    looped = 'for k in range(2):\n    if k:\n        glue(f"k{k}", k, display=False)\n    glue("j", k, display=False)'
+    assert extension.without_glue(looped) == "" and not extension.glue_left(looped)
+    kept_loop = 'for k in range(2):\n    print(k)\n    glue("j", k, display=False)'
+    assert extension.without_glue(kept_loop) == "for k in range(2):\n    print(k)"
+    in_function = 'from myst_nb import glue\ndef record(value):\n    glue("v", value, display=False)\nrecord(1)'
+    assert extension.glue_left(in_function)
+    kept = extension.without_glue(in_function, define_glue=True)
     assert "myst_nb" not in kept and kept.startswith("def glue(name, value, display=True):")
     exec(compile(kept, "<cell>", "exec"), {})  # runs without myst_nb
     with pytest.raises(Exception, match="cannot leave out `from myst_nb import glue, glue_figure`"):

@@ -167,54 +167,67 @@ if any(importlib.util.find_spec(module) is None for module in ["lrcore", *IMPORT
 # ---------------------------------------------------------------------------- code cells
 
 
-def without_glue(source: str) -> str:
+GLUE_DEFINITION = "def glue(name, value, display=True):  # the book's text shows the value\n    pass"
+
+
+def without_glue(source: str, define_glue: bool = False) -> str:
     """The cell's code without ``from myst_nb import glue`` and its ``glue(...)`` statements.
 
     ``glue`` only hands a value to the book's text, which the notebook's Markdown already holds
-    as text. Statements are found with ``ast`` and removed by their line span. A ``glue(...)``
-    that is the whole body of a block (the only statement of a loop, say) cannot go without
-    leaving the block empty: there ``glue`` is defined instead, as a plain function that does
-    nothing, so that the notebook still never imports ``myst_nb``.
+    as text. Statements are found with ``ast`` and removed by their line span: a ``glue(...)``
+    call, and a ``for`` or ``if`` block that holds nothing else. A ``glue(...)`` that cannot go
+    (the only statement of a function, say) is left where :func:`glue_left` finds it; then
+    ``define_glue`` replaces the import by a plain function ``glue`` that does nothing, so that
+    the notebook still never imports ``myst_nb``.
     """
     try:
         tree = ast.parse(python_only(source))
     except SyntaxError:
         return source
     drop: set[int] = set()  # 1-based line numbers
-    keep_glue = False
-    imports = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "myst_nb":
             if [a.name for a in node.names] != ["glue"] or node.names[0].asname:
                 raise ExtensionError(f"notebook_downloads: cannot leave out `{ast.unparse(node)}`")
-            imports.append(node)
+            drop.update(range(node.lineno, node.end_lineno + 1))
+            if define_glue:
+                drop.discard(node.lineno)  # the line that becomes the definition
         elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "myst_nb" for a in node.names):
             raise ExtensionError(f"notebook_downloads: cannot leave out `{ast.unparse(node)}`")
-        for body_name in ("body", "orelse", "finalbody"):
-            body = getattr(node, body_name, None)
-            if not isinstance(body, list) or not body or not isinstance(body[0], ast.stmt):
-                continue
-            glued = [s for s in body if _is_glue_call(s)]
-            if glued and len(glued) == len(body) and not isinstance(node, ast.Module):
-                keep_glue = True
-                continue
-            for statement in glued:
-                drop.update(range(statement.lineno, statement.end_lineno + 1))
+        for body in _bodies(node):
+            glued = [statement for statement in body if _glue_only(statement)]
+            if len(glued) < len(body) or isinstance(node, ast.Module):
+                for statement in glued:
+                    drop.update(range(statement.lineno, statement.end_lineno + 1))
     lines = source.splitlines()
-    for node in imports:
-        if keep_glue:
-            indent = lines[node.lineno - 1][: node.col_offset]
-            lines[node.lineno - 1] = indent + "def glue(name, value, display=True):  # the book's text shows the value"
-            lines[node.end_lineno - 1] += f"\n{indent}    pass"
-            drop.update(range(node.lineno + 1, node.end_lineno + 1))
-        else:
-            drop.update(range(node.lineno, node.end_lineno + 1))
+    if define_glue:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "myst_nb":
+                indent = lines[node.lineno - 1][: node.col_offset]
+                lines[node.lineno - 1] = textwrap.indent(GLUE_DEFINITION, indent)
     kept = [line for number, line in enumerate(lines, 1) if number not in drop]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept).strip("\n"))
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 
-def _is_glue_call(statement: ast.stmt) -> bool:
+def glue_left(source: str) -> bool:
+    """Whether a ``glue(...)`` call stays in the cell after :func:`without_glue`."""
+    try:
+        tree = ast.parse(python_only(without_glue(source)))
+    except SyntaxError:
+        return "glue(" in source
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "glue" for n in ast.walk(tree))
+
+
+def _bodies(node: ast.AST) -> list[list[ast.stmt]]:
+    bodies = [getattr(node, name, None) for name in ("body", "orelse", "finalbody")]
+    return [b for b in bodies if isinstance(b, list) and b and isinstance(b[0], ast.stmt)]
+
+
+def _glue_only(statement: ast.stmt) -> bool:
+    """A ``glue(...)`` call, or a ``for``/``if`` block of nothing but such statements."""
+    if isinstance(statement, (ast.For, ast.If)):
+        return all(_glue_only(s) for body in _bodies(statement) for s in body)
     return (
         isinstance(statement, ast.Expr)
         and isinstance(statement.value, ast.Call)
@@ -270,6 +283,7 @@ class Converter:
     _citations: dict | None = None
     shown: set[int] = field(default_factory=set)  # the indices of the cells the page shows
     parts: int = 0  # how many cells of the current solution are written
+    define_glue: bool = False  # whether a glue(...) call stays in some cell
 
     @property
     def page_url(self) -> str:
@@ -318,7 +332,7 @@ class Converter:
         self.next_code = max(self.next_code, stop)
 
     def _append_code(self, cell, outputs: bool) -> None:
-        source = without_glue(cell.source)
+        source = without_glue(cell.source, define_glue=self.define_glue)
         if not source.strip():
             return  # nothing but glue
         tags = list(cell.metadata.get("tags", []))
@@ -337,6 +351,7 @@ class Converter:
         self.cells.append(new)
 
     def finish(self, doctree: nodes.document) -> list:
+        self.define_glue = any(glue_left(c.source) for c in self.code_cells if c.cell_type == "code")
         self.shown = {n["cell_index"] for n in doctree.findall(nodes.container) if n.get("nb_element") == "cell_code"}
         self.block_children(doctree)
         self.flush()
