@@ -1,10 +1,12 @@
 """tools/student_notebooks.py: exercise notebooks that run as generated, and pass once solved.
 
-Every notebook is generated into ``tmp_path`` and executed by a Jupyter kernel (nbclient),
-cell by cell. With the stubs as generated, no cell may raise, and every check cell must print
-failures and return False. Then, in the same kernel, each stub cell is replaced by lrcore's
-own source of the function and re-run, and every check cell re-run must return True: a
-learner who writes lrcore's code passes. The notebooks run concurrently, one kernel each.
+The exercise notebooks are made from the chapter notebooks of the built site
+(``$LRBOOK_BUILD_DIR/html/_downloads/notebooks``, default ``_build``; ``make test`` builds it
+first). Every notebook is generated into ``tmp_path`` and executed by a Jupyter kernel
+(nbclient), cell by cell. With the stubs as generated, no cell may raise, and every check cell
+must print failures and return False. Then, in the same kernel, each stub cell is replaced by
+lrcore's own source of the function and re-run, and every check cell re-run must return True:
+a learner who writes lrcore's code passes. The notebooks run concurrently, one kernel each.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
+import os
 import re
 import sys
 from pathlib import Path
@@ -25,6 +28,9 @@ import lrcore.checks
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "student_notebooks.py"
+#: The chapter notebooks of the built site, which the exercise notebooks are made from.
+CHAPTER_NOTEBOOKS = Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")).resolve() / "html/_downloads/notebooks"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 CONCURRENT_KERNELS = 6  # one kernel per notebook; each spends most of its time importing
 
 
@@ -86,7 +92,9 @@ async def _run(path: Path, limit: asyncio.Semaphore) -> dict:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> list[Path]:
-    return tool.write_notebooks(tmp_path_factory.mktemp("student"))
+    if not any(CHAPTER_NOTEBOOKS.glob("*.ipynb")):
+        pytest.fail(f"no chapter notebooks in {CHAPTER_NOTEBOOKS}: run `make book` (or set LRBOOK_BUILD_DIR)")
+    return tool.write_notebooks(tmp_path_factory.mktemp("student"), CHAPTER_NOTEBOOKS)
 
 
 @pytest.fixture(scope="module")
@@ -139,22 +147,32 @@ def test_a_stub_is_the_real_signature_and_docstring(generated):
     assert all("literalinclude" not in c.source for c in cells)
 
 
-def test_solutions_are_removed(tmp_path):
-    chapter = tmp_path / "01_demo.md"
-    chapter.write_text(
-        "---\njupytext:\n  text_representation: {extension: .md, format_name: myst}\n"
-        "kernelspec: {display_name: Python 3, language: python, name: python3}\n---\n"
-        f"# Demo\n\n```{{literalinclude}} {ROOT / 'lrcore' / 'model.py'}\n:pyobject: sigmoid\n```\n\n"
-        "```{exercise-start} Try\n:label: ex-try\n```\nDo it.\n```{exercise-end}\n```\n\n"
-        "```{solution-start} ex-try\n```\nThe secret answer.\n\n"
-        "```{code-cell} ipython3\nsecret = 42\n```\n\nMore secret text.\n```{solution-end}\n```\n\n"
-        "After the solution.\n\n```{solution} ex-try\nA second secret.\n```\n\nThe end.\n"
-    )
+def test_solutions_are_removed_and_outputs_too(tmp_path):
+    """A chapter notebook as book/_ext/notebook_downloads.py writes it, made here."""
+    new_code, new_markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    sigmoid = inspect.getsource(lrcore.sigmoid).rstrip()
+    solution = {"tags": ["solution"]}
+    cells = [
+        new_code("# install lrcore", metadata={"tags": ["install"]}),
+        new_markdown("# Demo\n\nSome text."),
+        new_markdown(f"```python\n{sigmoid}\n```", metadata={"lrcore_include": "lrcore.model.sigmoid"}),
+        new_markdown("> **Exercise 1 (Try)**\n>\n> Do it."),
+        new_markdown("<details>\n<summary>Solution</summary>\n\nThe secret.\n\n</details>", metadata=solution),
+        new_code("secret = 42", metadata=solution),
+        new_code("print(lrcore.sigmoid(torch.zeros(1)))"),
+        new_markdown("The end."),
+    ]
+    cells[-2].outputs = [nbformat.v4.new_output("stream", text="tensor([0.5000])\n")]
+    chapter = tmp_path / "01_demo.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), chapter)
     notebook = tool.student_notebook(chapter)
     text = "\n".join(c.source for c in notebook.cells)
     assert "secret" not in text.lower()
-    assert "After the solution." in text and "The end." in text and "Do it." in text
+    assert "Some text." in text and "The end." in text and "Do it." in text
     assert [_exercise(c).get("role") for c in notebook.cells if _exercise(c)] == ["stub", "check"]
+    assert notebook.cells[1].source == "# install lrcore", "the chapter's install cell comes first of the code"
+    assert all(c.outputs == [] and c.execution_count is None for c in notebook.cells if c.cell_type == "code")
+    assert "def sigmoid(z: Tensor) -> Tensor:" not in text.split("raise NotImplementedError")[-1]
 
 
 def test_publish_copies_the_notebooks_with_an_index(generated, tmp_path):

@@ -1,63 +1,57 @@
-"""Exercise notebooks for students, generated from the chapters.
+"""Exercise notebooks for students, made from the chapter notebooks that the built site offers.
 
-For every chapter in ``book/`` that shows an ``lrcore`` function with a check in
-``lrcore.checks`` (a ``{literalinclude} ../lrcore/<module>.py`` with ``:pyobject: <name>``,
-where ``check_<name>`` exists), this writes ``<chapter>_student.ipynb`` in which:
+The chapter notebooks (``_build/html/_downloads/notebooks/<chapter>.ipynb``, written by
+``book/_ext/notebook_downloads.py`` from the book's resolved pages) are plain Jupyter: numbers
+as text, links to the published book, ``lrcore``'s code as read-only Python blocks, each in a
+Markdown cell of its own that names the object (``metadata["lrcore_include"]``,
+``"lrcore.<module>.<name>"``), solutions tagged ``solution``, and a first cell that installs
+``lrcore`` from the wheel the site publishes. For every chapter notebook that shows an
+``lrcore`` function with a check in ``lrcore.checks`` (``check_<name>``), this writes
+``<chapter>_student.ipynb`` in which:
 
-- that function's code is replaced by a code cell with a stub (its real signature and
-  docstring, read from lrcore's source with ``ast``, and the body
+- the first block of that function's code is replaced by a code cell with a stub (its real
+  signature and docstring, read from lrcore's source with ``ast``, and the body
   ``raise NotImplementedError("TODO")``), followed by a code cell
   ``lrcore.checks.check_<name>(<name>)``;
-- the other ``literalinclude`` blocks become plain Python code blocks (Jupyter cannot include
-  files), so the notebook shows the code the chapter shows;
-- sphinx-exercise solutions (``{solution-start}`` ... ``{solution-end}``, ``{solution}``) are
-  removed;
-- every other cell stays. Later cells call ``lrcore.<name>(...)``, so the chapter runs the same
-  whether or not the student's version is done;
-- a first markdown cell explains how to use the notebook, and a setup cell imports what the
-  stubs and checks need.
+- every cell tagged ``solution`` is left out;
+- the outputs are removed: the student runs the notebook;
+- every other cell stays, the install cell first. Later cells call ``lrcore.<name>(...)``, so
+  the chapter runs the same whether or not the student's version is done;
+- a Markdown cell that explains how to use the notebook comes first, and a cell that imports
+  what the stubs and checks need comes after the install cell.
 
 Stub and check cells carry ``metadata["lrcore_exercise"] = {"function": name, "role": "stub" |
 "check"}`` (and the tag ``exercise``), so that tools and tests can find them.
 
-Usage: ``python tools/student_notebooks.py [--out DIR] [--html DIR | --no-publish]``. The
-notebooks go to ``_build/student`` by default; if the built site exists (``_build/html``),
-:func:`publish` also copies them to ``_build/html/_downloads/student/`` with an ``index.html``
-and a zip of all of them.
+Usage: ``python tools/student_notebooks.py [--notebooks DIR] [--out DIR] [--html DIR |
+--no-publish]``. The chapter notebooks are read from ``_build/html/_downloads/notebooks`` (build
+the book first); the exercise notebooks go to ``_build/student`` and, if the site exists,
+:func:`publish` copies them to ``<html>/_downloads/student/`` with an ``index.html`` and a zip of
+all of them, and lrcore's wheel next to them if the site has none (the hidden-solutions site).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import html
 import re
 import shutil
 import sys
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
 LRCORE = ROOT / "lrcore"
-DEFAULT_OUT = ROOT / "_build" / "student"
 DEFAULT_HTML = ROOT / "_build" / "html"
+NOTEBOOKS = Path("_downloads") / "notebooks"
+DEFAULT_NOTEBOOKS = DEFAULT_HTML / NOTEBOOKS
+DEFAULT_OUT = ROOT / "_build" / "student"
 DOWNLOADS = Path("_downloads") / "student"
 SUFFIX = "_student.ipynb"
-
-# A fenced MyST directive: ```{name} argument / options and body / ``` (or ::: fences).
-DIRECTIVE = re.compile(
-    r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<argument>[^\n]*)\n"  # opening line
-    r"(?P<body>.*?)"  # options and content
-    r"^(?P=fence)(?![`:])[ \t]*$\n?",  # the closing fence, exactly as long as the opening one
-    re.MULTILINE | re.DOTALL,
-)
-SOLUTION_DIRECTIVES = {"solution", "solution-start", "solution-end"}
-OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$", re.MULTILINE)
 
 
 def _checks_module():
@@ -104,60 +98,29 @@ def stub_source(path: Path, name: str) -> str:
     return "\n".join([*head, f'{indent}raise NotImplementedError("TODO")  # replace this line with your code'])
 
 
+def included_function(cell) -> tuple[Path, str] | None:
+    """``(module file, name)`` of the top-level lrcore object a Markdown cell shows, if any."""
+    dotted = cell.metadata.get("lrcore_include") if cell.cell_type == "markdown" else None
+    if not dotted:
+        return None
+    *module, name = dotted.split(".")
+    path = ROOT.joinpath(*module).with_suffix(".py")
+    if module[:1] != ["lrcore"] or not path.is_file():
+        return None
+    return path, name
+
+
 # ---------------------------------------------------------------------------- the notebook
 
 
-@dataclass(frozen=True)
-class Include:
-    """A ``{literalinclude}`` of one object of lrcore's source."""
-
-    path: Path
-    name: str
-
-
-def _include(match: re.Match, chapter: Path) -> Include | None:
-    if match["name"] != "literalinclude":
-        return None
-    options = {m["key"]: m["value"].strip() for m in OPTION.finditer(match["body"])}
-    path = (chapter.parent / match["argument"].strip()).resolve()
-    if "pyobject" not in options or not path.is_relative_to(LRCORE) or not path.is_file():
-        return None
-    return Include(path, options["pyobject"])
-
-
-def _remove_solutions(cells: list) -> list:
-    """Drop sphinx-exercise solutions: gated ``solution-start``/``-end`` spans and ``{solution}`` blocks."""
-    kept, inside = [], False  # inside: between a solution-start and its solution-end
-    for cell in cells:
-        if cell.cell_type != "markdown":
-            if not inside:
-                kept.append(cell)
-            continue
-        out, position = [], 0
-        for match in DIRECTIVE.finditer(cell.source):
-            if not inside:
-                out.append(cell.source[position : match.start()])
-                if match["name"] not in SOLUTION_DIRECTIVES:
-                    out.append(match.group(0))
-            inside = (inside or match["name"] == "solution-start") and match["name"] != "solution-end"
-            position = match.end()
-        if not inside:
-            out.append(cell.source[position:])
-        source = "".join(out).strip("\n")
-        if source.strip():
-            kept.append(nbformat.v4.new_markdown_cell(source, metadata=cell.metadata))
-    return kept
-
-
-def _exercise_cells(include: Include) -> list:
-    name = include.name
+def _exercise_cells(path: Path, name: str) -> list:
     tags = {"tags": ["exercise"]}
     return [
         nbformat.v4.new_markdown_cell(
             f"✏️ **Your turn:** write `{name}` as its docstring describes, run the cell, then run the check under it."
         ),
         nbformat.v4.new_code_cell(
-            stub_source(include.path, name), metadata={**tags, "lrcore_exercise": {"function": name, "role": "stub"}}
+            stub_source(path, name), metadata={**tags, "lrcore_exercise": {"function": name, "role": "stub"}}
         ),
         nbformat.v4.new_code_cell(
             f"lrcore.checks.check_{name}({name})",
@@ -166,46 +129,25 @@ def _exercise_cells(include: Include) -> list:
     ]
 
 
-def _split_markdown(cell, chapter: Path, checked: set[str], exercises: list[str]) -> list:
-    """The markdown cell with its literalincludes replaced: stubs for checked functions, code otherwise."""
-    cells, text, position = [], "", 0
-    for match in DIRECTIVE.finditer(cell.source):
-        include = _include(match, chapter)
-        text += cell.source[position : match.start()]
-        position = match.end()
-        if include is None:
-            text += match.group(0)
-        elif include.name in checked and include.name not in exercises:
-            if text.strip():
-                cells.append(nbformat.v4.new_markdown_cell(text.strip("\n")))
-            cells += _exercise_cells(include)
-            exercises.append(include.name)
-            text = ""
-        else:
-            text += f"```python\n{object_source(include.path, include.name)}\n```\n"
-    text += cell.source[position:]
-    if text.strip():
-        cells.append(nbformat.v4.new_markdown_cell(text.strip("\n")))
-    return cells
-
-
-def _title(cells: list, chapter: Path) -> str:
+def _title(cells: list, fallback: str) -> str:
     for cell in cells:
         match = re.search(r"^# (.+)$", cell.source, re.MULTILINE) if cell.cell_type == "markdown" else None
         if match:
             return match.group(1).strip()
-    return chapter.stem
+    return fallback
 
 
 INTRO = """\
 # Exercises: {title}
 
-This is the chapter *{title}* of the book *Logistic Regression and Gradient Descent, Executed*,
-with the code of {count} taken out for you to write: {names}.
+This is the chapter *{title}* of the book *Logistic Regression and Gradient Descent, Executed*
+([read it online]({page})), with the code of {count} taken out for you to write: {names}.
 
 **How to use it**
 
-1. Run the notebook from the top (*Run All*): it runs as it is, before you write anything.
+1. Run the notebook from the top (*Run All*): it runs as it is, before you write anything. Its
+   first code cell installs `lrcore`, the book's package, where it is missing (in Colab, say),
+   from the book's site; where `lrcore` is installed, it does nothing.
 2. At each ✏️ **Your turn**, replace `raise NotImplementedError("TODO")` with your code. The
    docstring says what the function receives and must return, with the shapes.
 3. Run that cell, then the check cell under it. `lrcore.checks.check_<name>(<name>)` runs your
@@ -213,12 +155,8 @@ with the code of {count} taken out for you to write: {names}.
    `lrcore`'s own function, prints ✓ or ✗ for every case and, when it recognises a common
    mistake, a hint. It returns `True` once every case passes.
 4. The rest of the chapter calls `lrcore.<name>(...)`, the book's tested version, so its results
-   do not depend on yours.
-
-You need the book's Python environment, with `lrcore` installed (`pip install -e .` in the
-book's repository). The text is the book's MyST source: `{{glue:text}}` marks a number the book
-computes in a cell, and `{{eq}}`, `{{ref}}`, `{{numref}}` are cross-references; the built book
-shows them formatted.
+   do not depend on yours. The numbers in the text are the ones the book computed; your run
+   prints them again.
 """
 
 SETUP = """\
@@ -232,43 +170,55 @@ import lrcore.checks
 
 
 def student_notebook(chapter: Path, checked: set[str] | None = None) -> nbformat.NotebookNode | None:
-    """The exercise notebook of ``chapter``, or None if it shows no function with a check."""
+    """The exercise notebook of a chapter notebook, or None if it shows no function with a check."""
     checked = checked_functions() if checked is None else checked
-    source = jupytext.read(chapter)
+    source = nbformat.read(chapter, as_version=4)
+    install, *rest = source.cells
+    if "install" not in install.metadata.get("tags", []):
+        raise ValueError(f"{chapter}: the first cell is not the install cell of a chapter notebook")
     exercises: list[str] = []
     cells = []
-    for cell in _remove_solutions(source.cells):
-        cells += _split_markdown(cell, chapter, checked, exercises) if cell.cell_type == "markdown" else [cell]
+    for cell in rest:
+        if "solution" in cell.metadata.get("tags", []):
+            continue
+        included = included_function(cell)
+        if included is not None and included[1] in checked and included[1] not in exercises:
+            cells += _exercise_cells(*included)
+            exercises.append(included[1])
+            continue
+        cells.append(copy.deepcopy(cell))
     if not exercises:
         return None
-    title = _title(cells, chapter)
+    title = _title(cells, chapter.stem)
     names = ", ".join(f"`{name}`" for name in exercises)
     count = "one function" if len(exercises) == 1 else f"{len(exercises)} functions"
-    intro = nbformat.v4.new_markdown_cell(INTRO.format(title=title, count=count, names=names))
-    setup = nbformat.v4.new_code_cell(SETUP)
-    notebook = nbformat.v4.new_notebook(cells=[intro, setup, *cells])
+    page = source.metadata.get("lrcore_book", {}).get("page", "")
+    intro = nbformat.v4.new_markdown_cell(INTRO.format(title=title, count=count, names=names, page=page))
+    notebook = nbformat.v4.new_notebook(cells=[intro, copy.deepcopy(install), nbformat.v4.new_code_cell(SETUP), *cells])
     notebook.metadata = {
-        "kernelspec": source.metadata.get(
-            "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
-        ),
+        "kernelspec": source.metadata["kernelspec"],
         "language_info": {"name": "python"},
-        "lrcore_exercises": {"chapter": chapter.name, "functions": exercises},
+        "lrcore_exercises": {"chapter": chapter.stem, "functions": exercises},
     }
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nbformat.validate(notebook)
     return notebook
 
 
-def write_notebooks(out: Path = DEFAULT_OUT, book: Path = BOOK) -> list[Path]:
-    """Write one exercise notebook per chapter that has exercises; return their paths."""
+def write_notebooks(out: Path = DEFAULT_OUT, notebooks: Path = DEFAULT_NOTEBOOKS) -> list[Path]:
+    """Write one exercise notebook per chapter notebook that has exercises; return their paths."""
+    chapters = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    if not chapters:
+        raise FileNotFoundError(f"no chapter notebooks in {notebooks}: build the book first (make book)")
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(f"*{SUFFIX}"):
         stale.unlink()
     checked = checked_functions()
     written = []
-    for chapter in sorted(book.glob("[0-9][0-9]_*.md")):
+    for chapter in chapters:
         notebook = student_notebook(chapter, checked)
         if notebook is not None:
             path = out / f"{chapter.stem}{SUFFIX}"
@@ -280,17 +230,23 @@ def write_notebooks(out: Path = DEFAULT_OUT, book: Path = BOOK) -> list[Path]:
 # ---------------------------------------------------------------------------- the site
 
 
-def publish(notebooks: list[Path], html_dir: Path = DEFAULT_HTML) -> Path:
+def publish(notebooks: list[Path], html_dir: Path = DEFAULT_HTML, wheels: Path | None = None) -> Path:
     """Copy the notebooks into the built site, with an index page and a zip of them all.
 
     They go to ``<html_dir>/_downloads/student/``, next to the files Sphinx publishes for
     ``{download}`` links. Returns the index page; link to it from a chapter as
-    ``../_downloads/student/index.html`` (the chapters live in ``<html_dir>/book/``).
+    ``../_downloads/student/index.html`` (the chapters live in ``<html_dir>/book/``). The
+    notebooks' first cell installs lrcore's wheel from ``_downloads/`` of the published site:
+    if ``html_dir`` has none, the wheels of ``wheels`` (a folder) are copied there.
     """
     target = html_dir / DOWNLOADS
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
+    if wheels is not None and wheels.resolve() != (html_dir / "_downloads").resolve():
+        for wheel in wheels.glob("lrcore-*.whl"):
+            if not (html_dir / "_downloads" / wheel.name).exists():
+                shutil.copy2(wheel, html_dir / "_downloads" / wheel.name)
     archive = target / "student-notebooks.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         for path in notebooks:
@@ -308,7 +264,8 @@ def publish(notebooks: list[Path], html_dir: Path = DEFAULT_HTML) -> Path:
         '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Exercise notebooks</title></head>\n'
         "<body>\n<h1>Exercise notebooks</h1>\n"
         "<p>One notebook per chapter: the chapter with the functions it teaches left for you to write, each "
-        "followed by a check. Open it in Jupyter with <code>lrcore</code> installed.</p>\n"
+        "followed by a check. Open it in Jupyter, JupyterLab, VS Code or Colab: its first cell installs "
+        "<code>lrcore</code> where it is missing.</p>\n"
         f"<ul>\n{chr(10).join(rows)}\n</ul>\n"
         f'<p><a href="{archive.name}" download>All notebooks (zip)</a></p>\n</body>\n</html>\n'
     )
@@ -317,16 +274,20 @@ def publish(notebooks: list[Path], html_dir: Path = DEFAULT_HTML) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--notebooks", type=Path, default=DEFAULT_NOTEBOOKS, help=f"the chapter notebooks (default {DEFAULT_NOTEBOOKS})"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write them (default {DEFAULT_OUT})")
     parser.add_argument("--html", type=Path, default=DEFAULT_HTML, help="the built site to publish them in")
     parser.add_argument("--no-publish", action="store_true", help="do not copy them into the built site")
     args = parser.parse_args()
-    notebooks = write_notebooks(args.out.resolve())
+    notebooks = write_notebooks(args.out.resolve(), args.notebooks.resolve())
     for path in notebooks:
         print(f"wrote {path}")
     if not args.no_publish:
         if args.html.is_dir():
-            print(f"published {publish(notebooks, args.html.resolve())}")
+            wheels = args.notebooks.resolve().parent  # <site>/_downloads, beside the chapter notebooks
+            print(f"published {publish(notebooks, args.html.resolve(), wheels)}")
         else:
             print(f"{args.html} does not exist (build the book first); not published")
     return 0
