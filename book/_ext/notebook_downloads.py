@@ -47,6 +47,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nbformat
 from docutils import nodes
+from jupyter_cache import get_cache
+from myst_nb.core.read import create_nb_reader
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
@@ -346,7 +348,9 @@ class Converter:
             metadata["jupyter"] = {k: v for k, v in hidden.items() if v}
         new = nbformat.v4.new_code_cell(source, metadata=metadata)
         if outputs and not {"remove-output", "remove_output", "remove-cell"} & set(tags):
-            new.outputs = copy.deepcopy(cell.get("outputs", []))
+            # Not the outputs of glue(...), which the book moves into its text (they carry "scrapbook").
+            shown = [o for o in cell.get("outputs", []) if "scrapbook" not in o.get("metadata", {})]
+            new.outputs = copy.deepcopy(shown)
             new.execution_count = cell.get("execution_count")
         self.cells.append(new)
 
@@ -718,13 +722,33 @@ def base_url(app: Sphinx) -> str:
 
 
 def executed_cells(app: Sphinx, docname: str) -> list:
-    """The cells of the page as the build executed them (myst-nb's ``jupyter_execute/``)."""
-    path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
-    if path.is_file():
-        return nbformat.read(path, as_version=4).cells
-    import jupytext  # not executed (execution off): the source's cells, without outputs
+    """The cells of the page as the build executed them, with their outputs.
 
-    return jupytext.read(app.env.doc2path(docname)).cells
+    myst-nb writes the executed notebook to ``jupyter_execute/``, but when it takes the
+    outputs from its execution cache it writes the notebook it read, without them (myst-nb
+    1.4, ``NbParser.parse`` writes ``notebook`` while the cache client merged the outputs into
+    a copy). Then the outputs are merged here the same way, from the same cache.
+    """
+    path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    cells = nbformat.read(path, as_version=4).cells if path.is_file() else None
+    if cells is not None and any(c.get("outputs") for c in cells if c.cell_type == "code"):
+        return cells
+    config = app.env.mystnb_config
+    source = Path(app.env.doc2path(docname))
+    text = source.read_text(encoding="utf-8")
+    reader = create_nb_reader(str(source), app.env.myst_config, config, text)
+    notebook = reader.read(text) if reader is not None else None
+    if notebook is not None and config.execution_mode == "cache":
+        kernel = notebook.metadata.get("kernelspec", {}).get("name")
+        for pattern, alias in (config.kernel_rgx_aliases or {}).items():
+            if kernel is not None and re.fullmatch(pattern, kernel):  # as myst-nb matches the cache
+                notebook.metadata["kernelspec"]["name"] = alias
+                break
+        try:
+            return get_cache(config.execution_cache_path).merge_match_into_notebook(notebook)[1].cells
+        except KeyError:  # not in the cache: the page was built from the notebook as it is
+            pass
+    return cells if cells is not None else notebook.cells
 
 
 def build_notebook(app: Sphinx, docname: str, first_cell: str) -> nbformat.NotebookNode:
