@@ -59,9 +59,15 @@ def fit_standardizer(x: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _mean_and_var(x: Tensor) -> tuple[Tensor, Tensor]:
-    """Column means and population variances, each of shape (1, D)."""
+    """Column means and population variances, each of shape (1, D).
+
+    The variance is the corrected two-pass formula that scikit-learn uses: the rounding error of
+    the mean (a large mean, a small spread) is subtracted back out, as ``mean(x - m)**2``.
+    """
     mean = x.mean(dim=0, keepdim=True)
-    return mean, ((x - mean) ** 2).mean(dim=0, keepdim=True)
+    deviations = x - mean
+    variance = (deviations**2).mean(dim=0, keepdim=True) - deviations.mean(dim=0, keepdim=True) ** 2
+    return mean, variance.clamp_min(0)
 
 
 def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
