@@ -27,6 +27,13 @@ fails the build.
 
 The notebooks are written at ``build-finished`` from ``env.get_and_resolve_doctree``, so a
 rebuild that re-reads nothing still writes them, and the parallel writers are not involved.
+
+Why not ``sphinx-tojupyter`` (QuantEcon's converter, 0.6.0): it is a builder of its own
+(``-b jupyter``), so it needs a second Sphinx run over every page beside the HTML build, and
+cannot fill the HTML pages' download menu; it does not carry myst-nb's executed outputs (it
+re-executes, with dask); it overwrites ``nb_mime_priority_overrides`` for every builder; and it
+pulls in dask[distributed] and nbdime. What the book needs from it, Markdown from the resolved
+doctree, is this module.
 """
 
 from __future__ import annotations
