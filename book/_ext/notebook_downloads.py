@@ -31,9 +31,9 @@ rebuild that re-reads nothing still writes them, and the parallel writers are no
 Why not ``sphinx-tojupyter`` (QuantEcon's converter, 0.6.0): it is a builder of its own
 (``-b jupyter``), so it needs a second Sphinx run over every page beside the HTML build, and
 cannot fill the HTML pages' download menu; it does not carry myst-nb's executed outputs (it
-re-executes, with dask); it replaces the whole of ``nb_mime_priority_overrides`` with its own; and it
-pulls in dask[distributed] and nbdime. What the book needs from it, Markdown from the resolved
-doctree, is this module.
+re-executes, with dask); it replaces the whole of ``nb_mime_priority_overrides`` with its
+own; and it pulls in dask[distributed] and nbdime. What the book needs from it, Markdown from
+the resolved doctree, is this module.
 """
 
 from __future__ import annotations
