@@ -212,7 +212,10 @@ def metrics_along_trajectory(
     if weights.ndim != 3 or weights.shape[1:] != (d, 1):
         raise ValueError(f"weights must have shape (k, {d}, 1), got shape {tuple(weights.shape)}")
     if tuple(biases.shape) != (weights.shape[0], 1, 1):
-        raise ValueError(f"biases must have shape ({weights.shape[0]}, 1, 1), got shape {tuple(biases.shape)}")
+        raise ValueError(
+            f"biases must have shape ({weights.shape[0]}, 1, 1) to match weights of shape {tuple(weights.shape)}, "
+            f"got shape {tuple(biases.shape)}"
+        )
     threshold = check_threshold(threshold)
     # Counts are exact integers in float32 up to 2**24 samples; beyond, count in float64.
     count_dtype = x.dtype if x.shape[0] <= 2**24 else torch.float64

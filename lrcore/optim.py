@@ -277,21 +277,30 @@ def _check_history_memory(x: Tensor, num_steps: int, record_every: int, with_val
         if needed(stride) <= budget
     ]
     hint = (
-        f"record fewer steps, e.g. record_every={min(fitting)} ({_bytes(needed(min(fitting)))})"
+        f"record fewer steps, e.g. record_every={_show(min(fitting))} ({_bytes(needed(min(fitting)))})"
         if fitting
         else "record fewer steps with record_every (a divisor of num_steps), or take fewer steps"
     )
     check_memory(
-        f"fit's History of {_show(num_steps // record_every + 1)} recorded steps x {per_record} bytes",
+        f"fit's History for num_steps={_show(num_steps)}, {_show(num_steps // record_every + 1)} recorded steps x "
+        f"{per_record} bytes,",
         needed(record_every),
         hint,
     )
 
 
+def _all_finite(t: Tensor) -> bool:
+    """Whether every entry is finite, without a temporary as large as ``t`` (the History can be large)."""
+    if t.numel() == 0:
+        return True
+    low, high = torch.aminmax(t)  # NaN propagates to both
+    return bool(torch.isfinite(low) & torch.isfinite(high))
+
+
 def _warn_if_diverged(history: History, learning_rate: float) -> None:
     """Warn when the parameters became NaN or inf, or when a recorded loss overflowed."""
-    params_ok = torch.isfinite(history.weights).all(dim=(1, 2)) & torch.isfinite(history.biases).all(dim=(1, 2))
-    if not bool(params_ok.all()):
+    if not (_all_finite(history.weights) and _all_finite(history.biases)):
+        params_ok = torch.isfinite(history.weights).all(dim=(1, 2)) & torch.isfinite(history.biases).all(dim=(1, 2))
         first = int((~params_ok).nonzero()[0, 0]) * history.record_every
         when = f"{first} steps" if history.record_every == 1 else f"at most {first} steps"
         warnings.warn(
@@ -302,7 +311,7 @@ def _warn_if_diverged(history: History, learning_rate: float) -> None:
         )
         return
     for name, losses in (("train_loss", history.train_loss), ("val_loss", history.val_loss)):
-        if losses is not None:
+        if losses is not None and not _all_finite(losses):
             _numerics.warn_if_not_finite(
                 losses, f"fit's {name}", "the logits overflow the dtype there; standardize x or use float64", 4
             )
@@ -425,5 +434,8 @@ def _losses_along(x: Tensor, y: Tensor, thetas: Tensor, chunk: int = 4096) -> Te
     """
     xa = _with_ones(x)
     chunk = max(1, min(chunk, 2**24 // (x.shape[0] * x.element_size())))
-    parts = [per_sample_bce_signed(xa @ block.T, y).mean(dim=0) for block in thetas.split(chunk)]
-    return torch.cat(parts) if parts else thetas.new_empty(0)
+    losses = thetas.new_empty(thetas.shape[0])  # filled in place: no list of parts to concatenate
+    for start in range(0, thetas.shape[0], chunk):
+        block = thetas[start : start + chunk]
+        losses[start : start + block.shape[0]] = per_sample_bce_signed(xa @ block.T, y).mean(dim=0)
+    return losses

@@ -188,7 +188,8 @@ def test_newton_still_rejects_dependent_columns():
 
 def test_fit_refuses_a_history_above_the_budget():
     message = (
-        "fit's History of 1000000000000001 recorded steps x 12 bytes would need 10,914 TiB of memory, above "
+        "fit's History for num_steps=1000000000000000, 1000000000000001 recorded steps x 12 bytes, would need "
+        "10,914 TiB of memory, above "
         "lrcore's budget of 1 GiB (lrcore._validation.MEMORY_BUDGET_BYTES); record fewer steps, e.g. "
         "record_every=1000000000 (11.4 MiB)"
     )

@@ -483,6 +483,8 @@ def test_broken_tensor_raises_naming_it(name, how, which, dtype):
     tensors = sorted(k for k, v in spec.args.items() if isinstance(v, torch.Tensor))
     arg = tensors[which % len(tensors)]
     broken = _break(spec.args[arg], how)
+    if isinstance(broken, torch.Tensor) and broken.shape == spec.args[arg].shape and how in ("flatten", "transpose"):
+        return  # a no-op here (a 1-D argument flattened): nothing was broken
     try:
         _call(spec, **{arg: broken})
     except (TypeError, ValueError) as error:

@@ -801,13 +801,13 @@ TRAJECTORY = [
     case(
         lambda: _trajectory(biases=torch.zeros(4, 1)),
         ValueError,
-        "biases must have shape (4, 1, 1), got shape (4, 1)",
+        "biases must have shape (4, 1, 1) to match weights of shape (4, 3, 1), got shape (4, 1)",
         "metrics_along_trajectory-biases-(k,1)",
     ),
     case(
         lambda: _trajectory(biases=torch.zeros(3, 1, 1)),
         ValueError,
-        "biases must have shape (4, 1, 1), got shape (3, 1, 1)",
+        "biases must have shape (4, 1, 1) to match weights of shape (4, 3, 1), got shape (3, 1, 1)",
         "metrics_along_trajectory-biases-wrong-k",
     ),
     # Every other function rejects NaN/inf parameters and mixed dtypes with lrcore's own
