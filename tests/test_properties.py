@@ -612,3 +612,27 @@ def test_fraction_thresholds(threshold):
     spec = _specs(torch.float64)["predict"]
     got = _call(spec, threshold=threshold)
     assert torch.equal(got, _call(spec, threshold=float(threshold)))
+
+
+#: Public functions outside ``_specs``, and where their contract is tested instead.
+COVERED_ELSEWHERE = {
+    "load_breast_cancer_means": "no argument",
+    "use_book_style": "no argument",
+    "to_tensors": "test_to_tensors_against_torch here; test_contract.py and test_validation.py",
+    "train_val_test_split": "test_split_is_a_partition here; test_contract.py and test_validation.py",
+    "plot_sigmoid": "test_contract.py's PLOT_CASES",
+    "plot_bce_per_sample": "test_contract.py's PLOT_CASES",
+    "plot_loss_landscape": "test_contract.py's PLOT_CASES and test_plotting.py",
+    "plot_loss_curves": "test_contract.py's PLOT_CASES",
+    "plot_metric_curves": "test_contract.py's PLOT_CASES",
+    "plot_precision_recall_curve": "test_contract.py's PLOT_CASES",
+}
+
+
+def test_every_public_function_is_covered():
+    functions = {
+        name
+        for name in lrcore.__all__
+        if callable(getattr(lrcore, name)) and not isinstance(getattr(lrcore, name), type)
+    }
+    assert functions - set(SPEC_NAMES) == set(COVERED_ELSEWHERE)
