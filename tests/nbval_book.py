@@ -131,10 +131,20 @@ def _compare_with_glue(self: IPyNbCell, test, ref, skip_compare=None) -> bool:
     return same and not failures
 
 
+def _never_executed(notebook) -> bool:
+    """No code cell has an execution count or an output: nbval would have nothing to compare."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return bool(code) and not any(cell.get("execution_count") or cell.get("outputs") for cell in code)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, IPyNbCell) and not hasattr(item.parent, "_lrbook_glue"):
             item.parent._lrbook_glue = _glued_values(Path(str(item.parent.fspath)))
+            if _never_executed(item.parent.nb):
+                # Strict nbval passes such a notebook while comparing nothing (it happened when
+                # myst-nb wrote cached chapters without their outputs): refuse it.
+                raise pytest.UsageError(f"{item.parent.fspath} holds no outputs: rebuild the book (make book)")
 
 
 IPyNbCell.compare_outputs = _compare_with_glue

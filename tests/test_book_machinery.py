@@ -79,6 +79,15 @@ def test_nbval_fails_when_an_output_changes(nb_dir):
     assert "44" in result.stdout and "42" in result.stdout
 
 
+def test_nbval_refuses_a_notebook_that_was_never_executed(nb_dir):
+    """Strict nbval alone passes a notebook without outputs while comparing nothing."""
+    path = nb_dir / "never_executed.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(42)")]), path)
+    result = _run_nbval(path)
+    assert result.returncode != 0
+    assert "never_executed.ipynb holds no outputs: rebuild the book (make book)" in result.stdout + result.stderr
+
+
 def _glue_notebook(nb_dir: Path, name: str, recorded: str, value: str = "6 * 7", key: str = "answer") -> Path:
     """A notebook as myst-nb leaves it: the glue output moved out into ``.glue.json``."""
     path = _executed_notebook(
@@ -296,6 +305,12 @@ def test_chapters_execute_side_by_side_and_sphinx_reads_them_from_the_cache(tmp_
     # The notebook was made as myst-nb makes it: Sphinx finds both in the cache, runs neither again.
     assert _executed(result.stdout) == set()
     assert len(re.findall(r"\w+\.md: Using cached notebook", result.stdout)) == 2
+    # What nbval compares: the notebooks written out carry the cached outputs (myst-nb alone
+    # writes them empty on a cache hit).
+    for name in ("one", "two"):
+        written = nbformat.read(tmp_path / "_build" / "jupyter_execute" / f"{name}.ipynb", as_version=4)
+        (cell,) = [cell for cell in written.cells if cell.cell_type == "code"]
+        assert cell.execution_count == 1 and cell.outputs, name
     # Nothing changed: nothing runs, in parallel or not.
     again = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="2")
     assert again.returncode == 0 and "parallel_execution" not in again.stdout and _executed(again.stdout) == set()

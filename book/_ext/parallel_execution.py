@@ -17,6 +17,13 @@ checks that every chapter is then read from the cache). A chapter that fails her
 cached; myst-nb executes it again when Sphinx reads it and reports the error as it always
 does, so a failing cell fails the build with its traceback.
 
+One bug of myst-nb (1.4) matters here, because every chapter is now a cache hit: on a hit its
+cache client merges the cached outputs into a *copy* of the notebook, while the parser writes
+the original, output-less notebook to ``_build/jupyter_execute/``, and strict nbval would then
+compare nothing. ``keep_outputs_on_cache_hit`` puts the merged notebook back into the object
+the parser writes (``tests/test_book_machinery.py`` checks the written notebook has its
+outputs, and ``tests/nbval_book.py`` refuses a chapter notebook without any).
+
 The chapters are handed out longest first (by the length of their code), each to the next
 free worker, so the workers end within about one chapter of each other. Workers: one per
 core, or ``$LRBOOK_EXECUTION_JOBS``; with 1 (or on a platform without ``fork``), nothing
@@ -37,10 +44,12 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.config import NbParserConfig
+from myst_nb.core.execute.cache import NotebookClientCache
 from myst_nb.core.read import create_nb_reader
 from nbformat import NotebookNode
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
@@ -144,6 +153,22 @@ def execute_uncached(app: Sphinx, env: BuildEnvironment, docnames: list[str]) ->
             LOGGER.info(f"parallel_execution: {chapter.docname} executed in {seconds:.2f} s")
 
 
+_original_start_client = NotebookClientCache.start_client
+
+
+def keep_outputs_on_cache_hit(self: NotebookClientCache) -> None:
+    """myst-nb's cache lookup, then the merged notebook in the object that myst-nb writes out."""
+    original = self._notebook
+    _original_start_client(self)
+    if self._notebook is not original:  # a cache hit: the outputs went into a copy
+        original.clear()
+        original.update(self._notebook)
+        self._notebook = original
+
+
 def setup(app: Sphinx) -> dict:
+    if not hasattr(NotebookClientCache, "start_client"):
+        raise ExtensionError("parallel_execution: myst-nb's NotebookClientCache changed: update this extension")
+    NotebookClientCache.start_client = keep_outputs_on_cache_hit
     app.connect("env-before-read-docs", execute_uncached)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
