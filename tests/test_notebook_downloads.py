@@ -35,7 +35,8 @@ BASE = "https://example.org/book/"
 CONF = f"""
 import sys
 sys.path.insert(0, {str(ROOT / "book" / "_ext")!r})
-extensions = ["myst_nb", "sphinx_exercise", "sphinxcontrib.bibtex", "notebook_downloads"]
+# parallel_execution as in the book: it keeps a cached chapter's outputs in jupyter_execute/.
+extensions = ["myst_nb", "sphinx_exercise", "sphinxcontrib.bibtex", "parallel_execution", "notebook_downloads"]
 html_baseurl = {BASE!r}
 numfig = True
 math_numfig = True

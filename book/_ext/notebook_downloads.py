@@ -54,8 +54,6 @@ from urllib.parse import urljoin, urlsplit
 
 import nbformat
 from docutils import nodes
-from jupyter_cache import get_cache
-from myst_nb.core.read import create_nb_reader
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
@@ -729,33 +727,15 @@ def base_url(app: Sphinx) -> str:
 
 
 def executed_cells(app: Sphinx, docname: str) -> list:
-    """The cells of the page as the build executed them, with their outputs.
+    """The cells of the page as the build executed them, with their outputs (``jupyter_execute/``).
 
-    myst-nb writes the executed notebook to ``jupyter_execute/``, but when it takes the
-    outputs from its execution cache it writes the notebook it read, without them (myst-nb
-    1.4, ``NbParser.parse`` writes ``notebook`` while the cache client merged the outputs into
-    a copy). Then the outputs are merged here the same way, from the same cache.
+    A chapter taken from the execution cache is written there with its outputs too
+    (``parallel_execution.keep_outputs_on_cache_hit``).
     """
     path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
-    cells = nbformat.read(path, as_version=4).cells if path.is_file() else None
-    if cells is not None and any(c.get("outputs") for c in cells if c.cell_type == "code"):
-        return cells
-    config = app.env.mystnb_config
-    source = Path(app.env.doc2path(docname))
-    text = source.read_text(encoding="utf-8")
-    reader = create_nb_reader(str(source), app.env.myst_config, config, text)
-    notebook = reader.read(text) if reader is not None else None
-    if notebook is not None and config.execution_mode == "cache":
-        kernel = notebook.metadata.get("kernelspec", {}).get("name")
-        for pattern, alias in (config.kernel_rgx_aliases or {}).items():
-            if kernel is not None and re.fullmatch(pattern, kernel):  # as myst-nb matches the cache
-                notebook.metadata["kernelspec"]["name"] = alias
-                break
-        try:
-            return get_cache(config.execution_cache_path).merge_match_into_notebook(notebook)[1].cells
-        except KeyError:  # not in the cache: the page was built from the notebook as it is
-            pass
-    return cells if cells is not None else notebook.cells
+    if not path.is_file():
+        raise ExtensionError(f"notebook_downloads: {docname} has no executed notebook at {path}")
+    return nbformat.read(path, as_version=4).cells
 
 
 def build_notebook(app: Sphinx, docname: str, first_cell: str) -> nbformat.NotebookNode:
