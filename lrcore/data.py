@@ -16,15 +16,15 @@ from lrcore._validation import FLOAT_DTYPES, _type_name, check_bool, check_count
 #: What train_val_test_split accepts as X and y: it indexes them with scikit-learn.
 _SPLITTABLE = (pd.DataFrame, pd.Series, np.ndarray, list, tuple, Tensor)
 
-#: Name of the label column: 1 means malignant, the class a screening test looks for.
+#: Name of the label column: 1 means malignant, the class the diagnosis looks for.
 TARGET_NAME = "malignant"
 
 
 def load_breast_cancer_means() -> tuple[pd.DataFrame, pd.Series]:
     """Load the ten ``mean ...`` features and the diagnosis, with 1 = malignant.
 
-    scikit-learn encodes the target as 0 = malignant, 1 = benign. A screening test looks
-    for the malignant tumours, so we make malignant the positive class: ``y = 1 - target``.
+    scikit-learn encodes the target as 0 = malignant, 1 = benign. A diagnosis of a breast
+    mass looks for the malignant ones, so we make malignant the positive class: ``y = 1 - target``.
     Precision and recall then speak about finding cancers.
 
     Returns
