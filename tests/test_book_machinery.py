@@ -179,22 +179,21 @@ def test_glue_formats_reads_every_way_the_book_shows_a_value():
     assert glue_formats([text]) == {"a": {".4f", ".1e"}, "b": {""}, "c": {""}, "d": {",.0f"}, "e": {""}}
 
 
+def _write_config(root: Path, title: str, extensions: list[str]) -> None:
+    """A ``_config.yml`` that executes through the cache, fails on errors, and loads ``book/_ext`` extensions."""
+    local = "".join(f"\n    {name}: {BOOK / '_ext'}" for name in extensions)
+    config = f"title: {title}\nonly_build_toc_files: true\n"
+    config += "execute:\n  execute_notebooks: cache\n  raise_on_error: true\n"
+    config += f"sphinx:\n  local_extensions:{local}\n"
+    (root / "_config.yml").write_text(config)
+
+
 def _mini_book(root: Path, value: int) -> None:
     """A one-chapter book that reads a file under ``lrcore/`` and uses the real extension."""
     (root / "lrcore").mkdir(exist_ok=True)
     (root / "lrcore" / "value.py").write_text(f"VALUE = {value}\n")
     (root / "requirements.txt").write_text("nothing\n")
-    config = f"""
-        title: mini
-        only_build_toc_files: true
-        execute:
-          execute_notebooks: cache
-          raise_on_error: true
-        sphinx:
-          local_extensions:
-            lrcore_cache_key: {BOOK / "_ext"}
-    """
-    (root / "_config.yml").write_text(textwrap.dedent(config))
+    _write_config(root, "mini", ["lrcore_cache_key"])
     (root / "_toc.yml").write_text("format: jb-book\nroot: chapter\nchapters:\n- file: other\n")
     _chapter(root / "chapter.md", "Chapter", 'print("computed with", open("lrcore/value.py").read().strip())')
     _chapter(root / "other.md", "Other", 'print("other chapter")')
@@ -218,12 +217,16 @@ def _chapter(path: Path, title: str, code: str, prose: str = "Some prose.") -> N
     path.write_text(textwrap.dedent(text).lstrip())
 
 
-def _build(root: Path) -> tuple[str, str]:
+def _jupyter_book(root: Path, **env: str) -> subprocess.CompletedProcess:
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
+    return subprocess.run(
         [str(jupyter_book), "build", str(root), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env={**os.environ, **env},
     )  # fmt: skip
+
+
+def _build(root: Path) -> tuple[str, str]:
+    result = _jupyter_book(root)
     assert result.returncode == 0, result.stdout + result.stderr
     html = (root / "_build" / "html" / "chapter.html").read_text()
     return result.stdout, html
@@ -263,31 +266,12 @@ def test_cache_reexecutes_what_changed_and_nothing_else(tmp_path):
 
 def _parallel_book(root: Path, chapters: dict[str, str]) -> None:
     """A book whose chapters run ``chapters[name]``, built with the book's kernel extensions."""
-    config = f"""
-        title: parallel
-        only_build_toc_files: true
-        execute:
-          execute_notebooks: cache
-          raise_on_error: true
-        sphinx:
-          local_extensions:
-            chapter_kernels: {BOOK / "_ext"}
-            parallel_execution: {BOOK / "_ext"}
-    """
-    (root / "_config.yml").write_text(textwrap.dedent(config))
+    _write_config(root, "parallel", ["chapter_kernels", "parallel_execution"])
     names = sorted(chapters)
     toc = f"format: jb-book\nroot: {names[0]}\nchapters:\n" + "".join(f"- file: {n}\n" for n in names[1:])
     (root / "_toc.yml").write_text(toc)
     for name, code in chapters.items():
         _chapter(root / f"{name}.md", name.title(), code)
-
-
-def _jupyter_book(root: Path, **env: str) -> subprocess.CompletedProcess:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.run(
-        [str(jupyter_book), "build", str(root), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=600, env={**os.environ, **env},
-    )  # fmt: skip
 
 
 #: A chapter that notes when it ran, in a file named after it.
