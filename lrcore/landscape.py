@@ -54,8 +54,8 @@ def loss_landscape(
     reaches (float32 grids whose sums would overflow are computed in float64 and rounded).
     It is also vectorised: the loss of sample ``i`` is ``softplus((1 - 2 y_i)(w x_i + b))``, and
     ``(1 - 2 y_i)(w x_i + b) = w a_i + b c_i`` with ``a_i = (1 - 2 y_i) x_i`` and
-    ``c_i = 1 - 2 y_i`` computed once: one fused multiply-add and one softplus per grid point
-    and sample. No large terms cancel, so a loss near 0 keeps its digits.
+    ``c_i = 1 - 2 y_i`` computed once: one addition and one softplus per grid point and
+    sample. No large terms cancel, so a loss near 0 keeps its digits.
 
     Parameters
     ----------
@@ -125,7 +125,7 @@ def loss_landscape(
     for start in range(0, num, rows):
         w_block = ws[start : start + rows].to(dtype)
         z = buffer[: w_block.shape[0]]
-        torch.addcmul(b_terms, w_block[:, None, None], a, out=z)  # the margins w a_i + b c_i
+        torch.add(b_terms, w_block[:, None, None] * a, out=z)  # the margins w a_i + b c_i
         # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
         # what a contour plot shows, and it keeps the inner loop to one fused kernel, written in
         # place (F.softplus has no out= argument, and a new block per call costs page faults).
