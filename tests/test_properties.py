@@ -591,12 +591,11 @@ NUMBER_ARGS = [
 def test_bad_numbers_raise_naming_the_argument(target, bad, dtype):
     name, arg = target
     spec = _specs(dtype)[name]
-    if arg.endswith("_range"):
-        bad = (0.0, bad)
+    value = (0.0, bad) if arg.endswith("_range") else bad
     try:
-        _call(spec, **{arg: bad})
+        _call(spec, **{arg: value})
     except (TypeError, ValueError) as error:
-        assert arg in str(error), f"{name}({arg}={bad!r}) raised without naming {arg}: {error}"
+        assert arg in str(error), f"{name}({arg}={value!r}) raised without naming {arg}: {error}"
         return
     # Accepted: only values that are valid for the argument.
     huge_is_fine = arg == "tol" or (dtype == torch.float64 and arg in ("learning_rate", "l2", "w_range", "b_range"))
@@ -605,7 +604,7 @@ def test_bad_numbers_raise_naming_the_argument(target, bad, dtype):
         or (isinstance(bad, np.bool_) and arg == "nesterov")
         or (isinstance(bad, float) and bad == 1e39 and huge_is_fine)
     )
-    assert valid, f"{name}({arg}={bad!r}) was accepted"
+    assert valid, f"{name}({arg}={value!r}) was accepted"
 
 
 @given(threshold=st.fractions(min_value=Fraction(1, 100), max_value=Fraction(99, 100)))
