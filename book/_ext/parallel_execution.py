@@ -6,8 +6,8 @@ before Sphinx reads (``env-before-read-docs``, in the main process), every chapt
 execution cache does not hold yet is executed in a pool of worker processes, and the main
 process caches the results. Sphinx then reads serially as usual, and myst-nb finds every
 chapter in the cache ("Using cached notebook"). So plain ``jupyter-book build .`` is the
-fast build, with nothing patched: no parallel reader to declare extensions safe for, no
-chunks to re-balance, and one writer to jupyter-cache's database.
+fast build, with no parallel reader to declare extensions safe for, no chunks to re-balance,
+and one writer to jupyter-cache's database.
 
 The notebook of a chapter is made exactly as myst-nb makes it (``myst_nb.sphinx_.NbParser.parse``:
 the same reader, the kernel-name aliases, the notebook's own ``mystnb`` settings, the exclude
