@@ -52,10 +52,11 @@ links: $(INSTALLED) | $(SITE)
 	$(BIN)/python -m pytest tests/test_links.py
 
 # The built site in Chromium, served on 127.0.0.1 with every other host cut off; screenshots
-# go to _build/screenshots/. --confcutdir: the unit tests' conftest (torch, sklearn) is not needed.
+# go to _build/screenshots/. --confcutdir: the unit tests' conftest (torch, sklearn) is not needed;
+# no hypothesis plugin: importing it at the end, beside Playwright's greenlets, crashed CPython 3.11's compiler.
 browser: $(INSTALLED) | $(SITE)
 	$(BIN)/python tests/browser/book_site.py
-	$(BIN)/python -m pytest --confcutdir=tests/browser tests/browser
+	$(BIN)/python -m pytest --confcutdir=tests/browser -p no:hypothesispytest tests/browser
 
 # lrcore's contract, deeper: the property-based tests of tests/test_properties.py with fresh random
 # examples, 2000 per property (`make unit` runs the same properties derandomized, 30 each).

@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -350,7 +351,9 @@ def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server
             *(_run_notebook(notebooks[p], fresh_python, kernels, workdir, environment, limit) for p in rest)
         )
 
-    asyncio.run(run_all())
+    # In a thread of its own: Playwright's sync API (the browser fixture) runs an event loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run_all()).result()
     for path, notebook in notebooks.items():
         errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert errors == [], path
