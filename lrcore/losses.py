@@ -94,8 +94,12 @@ def per_sample_bce_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
     """
     # softplus(z) = max(z, 0) + log1p(exp(-|z|)): exp never sees a positive argument, so it
     # cannot overflow, and for y = 1, z >> 0 the large terms cancel exactly before the tiny
-    # log1p term is added, keeping its full relative precision.
-    return z.clamp_min(0) - y_true * z + torch.log1p(torch.exp(-z.abs()))
+    # log1p term is added, keeping its full relative precision. max(z, 0) is written as
+    # z/2 + |z|/2: the same number for every z (each half is exact, so nothing overflows), and
+    # at the kink z = 0 autograd takes the slope 1/2 that softplus has there; clamp_min(z, 0)
+    # would give it 1, and so a gradient of 1 - y instead of 1/2 - y at w = 0, b = 0.
+    magnitude = z.abs()
+    return z / 2 + magnitude / 2 - y_true * z + torch.log1p(torch.exp(-magnitude))
 
 
 def per_sample_bce_signed(z: Tensor, y_true: Tensor) -> Tensor:

@@ -117,6 +117,19 @@ def test_bce_with_logits_extreme_single_sample(dtype, z, y):
     assert loss.item() == pytest.approx(expected, rel=rtol, abs=torch.finfo(dtype).tiny)
 
 
+@pytest.mark.parametrize("z", [-30.0, -1.0, -1e-30, 0.0, 1e-30, 1.0, 30.0])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_bce_with_logits_gradient_through_autograd_is_sigmoid_minus_y(dtype, z, y):
+    """Autograd through the loss agrees with torch's own loss, at the kink z = 0 too (w = b = 0)."""
+    z_ours = torch.tensor([[z]], dtype=dtype, requires_grad=True)
+    z_torch = z_ours.detach().clone().requires_grad_()
+    y_t = torch.tensor([[y]], dtype=dtype)
+    lrcore.binary_cross_entropy_with_logits(z_ours, y_t).backward()
+    F.binary_cross_entropy_with_logits(z_torch, y_t).backward()
+    torch.testing.assert_close(z_ours.grad, z_torch.grad, **_tol(dtype))
+    torch.testing.assert_close(z_ours.grad, torch.sigmoid(z_ours.detach()) - y_t, **_tol(dtype))
+
+
 def test_bce_with_logits_documented_extremes_float32():
     # From the task statement and the docstring: z = 1e4, y = 0 costs 1e4; sure-and-right costs 0.
     one = torch.ones(1, 1)
