@@ -15,7 +15,12 @@ through the code, a small taint analysis:
   bare split), so that a chapter can show the split it made;
 * anything else that touches it (a model, a loss, a metric, ``@``, arithmetic, a call of any
   other function) is an evaluation, and fails the test unless it happens inside the final
-  section of chapter 13.
+  section of chapter 13, or inside a later chapter's section whose label starts with
+  ``sec-final-test-`` (``(sec-final-test-intervals)=``, ``(sec-final-test-calibration)=``).
+
+Such a later section reports more about the *one final model* of chapter 13 (its intervals,
+its calibration), chosen before and with no choice made afterwards; it must say so and link to
+``{ref}`sec-final-test```, which ``test_later_final_sections_link_to_the_final_test`` checks.
 
 The rules are deliberately strict about what counts as "allowed"; an allowed use has to be
 one of the forms above. ``test_planted_*`` plant violations and allowed uses in a made-up
@@ -34,6 +39,9 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1] / "book"
 FINAL_CHAPTER = "13_threshold.md"
 FINAL_LABEL = "sec-final-test"
+#: A chapter after the final one may report on the final model in a section labelled so.
+LATER_PREFIX = f"{FINAL_LABEL}-"
+LABEL_LINE = re.compile(rf"\(({FINAL_LABEL}(?:-[\w-]*)?)\)=")
 
 #: Functions through which the test split may flow without being evaluated: output i is test
 #: data if input i was (``to_tensors``), or the result is (``standardize``, first argument).
@@ -81,15 +89,29 @@ class Cell:
     in_final_section: bool
 
 
-def code_cells(text: str, final_chapter: bool) -> list[Cell]:
-    """The ``{code-cell}`` blocks of a MyST chapter, each marked as inside the final section or not."""
+def _chapter_number(name: str) -> int | None:
+    return int(name[:2]) if name[:2].isdigit() else None
+
+
+def opens_final_section(chapter: str, label: str) -> bool:
+    """True if a section labelled ``label`` in ``chapter`` may evaluate the test split."""
+    if chapter == FINAL_CHAPTER:
+        return label == FINAL_LABEL
+    number, final_number = _chapter_number(chapter), _chapter_number(FINAL_CHAPTER)
+    later = number is not None and final_number is not None and number > final_number
+    return later and label.startswith(LATER_PREFIX) and len(label) > len(LATER_PREFIX)
+
+
+def code_cells(text: str, chapter: str) -> list[Cell]:
+    """The ``{code-cell}`` blocks of a MyST chapter, each marked as inside a final section or not."""
     lines = text.split("\n")
     cells, in_final, i = [], False, 0
     while i < len(lines):
         line = lines[i]
-        if line.strip() == f"({FINAL_LABEL})=":
-            in_final = final_chapter
-        elif re.match(r"#{1,2} ", line) and in_final and i > 0 and lines[i - 1].strip() != f"({FINAL_LABEL})=":
+        label = LABEL_LINE.fullmatch(line.strip())
+        if label:
+            in_final = opens_final_section(chapter, label.group(1))
+        elif re.match(r"#{1,2} ", line) and in_final and i > 0 and not LABEL_LINE.fullmatch(lines[i - 1].strip()):
             in_final = False  # the next section of the same or a higher level ends the final one
         if line.startswith("```{code-cell}"):
             j = i + 1
@@ -283,7 +305,7 @@ class SplitTracker:
 
 def check_chapter(name: str, text: str) -> SplitTracker:
     tracker = SplitTracker(name)
-    for cell in code_cells(text, final_chapter=(name == FINAL_CHAPTER)):
+    for cell in code_cells(text, name):
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:  # IPython magics: no chapter uses them; fail loudly if one does
@@ -313,6 +335,39 @@ def test_the_final_section_evaluates_the_test_split_once() -> None:
     # Every other chapter that mentions the test split links to the one place where it is used.
     for chapter in ("07_metrics.md", "11_learning_rate.md"):
         assert f"{{ref}}`{FINAL_LABEL}`" in (BOOK / chapter).read_text(), chapter
+
+
+def later_final_sections(text: str) -> dict[str, str]:
+    """The text of each section labelled ``sec-final-test-...``, by label."""
+    sections, lines = {}, text.split("\n")
+    for i, line in enumerate(lines):
+        label = LABEL_LINE.fullmatch(line.strip())
+        if label and label.group(1).startswith(LATER_PREFIX):
+            end = next((j for j in range(i + 2, len(lines)) if re.match(r"#{1,2} ", lines[j])), len(lines))
+            while end > i + 1 and re.fullmatch(r"\([\w-]+\)=", lines[end - 1].strip()):
+                end -= 1  # the next section's label belongs to the next section
+            sections[label.group(1)] = "\n".join(lines[i:end])
+    return sections
+
+
+def later_section_problems(chapter: str, text: str) -> list[str]:
+    """What is wrong with the ``sec-final-test-...`` sections of a chapter, if anything."""
+    problems = []
+    for label, section in later_final_sections(text).items():
+        if not opens_final_section(chapter, label):
+            problems.append(
+                f"{chapter}: ({label})= reports on the final model; only chapters after {FINAL_CHAPTER} may"
+            )
+        elif f"{{ref}}`{FINAL_LABEL}`" not in section:
+            link = f"{{ref}}`{FINAL_LABEL}`"
+            problems.append(f"{chapter}: ({label})= must say it reports on the final model and link to {link}")
+    return problems
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_later_final_sections_link_to_the_final_test(chapter: Path) -> None:
+    """A later report on the final model is allowed only where the chapter says it is one."""
+    assert later_section_problems(chapter.name, chapter.read_text()) == []
 
 
 PLANTED = """
@@ -373,3 +428,47 @@ def test_planted_evaluation_is_allowed_in_the_final_section_only() -> None:
     assert len(in_final.violations) == 1  # the second cell comes after the final section ended
     elsewhere = check_chapter("07_metrics.md", final)  # the label counts in chapter 13 only
     assert len(elsewhere.violations) == 2
+
+
+def _with_section(label: str, planted: str, heading: str = "## A later report") -> str:
+    cell = f"```{{code-cell}} ipython3\n{planted}\n```\n"
+    section = f"\n({label})=\n{heading}\n\nSee {{ref}}`{FINAL_LABEL}`.\n\n{cell}"
+    return _chapter("") + section + f"\n## What we learned\n\n{cell}"
+
+
+def test_planted_later_final_section_allows_evaluation_after_chapter_13_only() -> None:
+    planted = VIOLATIONS["metric"]
+    text = _with_section(f"{FINAL_LABEL}-intervals", planted)
+    later = check_chapter("15_uncertainty.md", text)
+    assert later.final_uses >= 1
+    assert len(later.violations) == 1  # the cell after the section ended is still caught
+    for chapter in ("07_metrics.md", "13_threshold.md", "12_conditioning.md", "appendix_build.md"):
+        assert len(check_chapter(chapter, text).violations) == 2, chapter
+
+
+@pytest.mark.parametrize(
+    "label",
+    [FINAL_LABEL, f"{FINAL_LABEL}-", f"{FINAL_LABEL}ing", "sec-final-tests-intervals", "sec-intervals"],
+)
+def test_planted_later_section_needs_the_prefix(label: str) -> None:
+    """In a later chapter, only ``sec-final-test-<something>`` opens a section where evaluating is allowed."""
+    tracker = check_chapter("15_uncertainty.md", _with_section(label, VIOLATIONS["loss"]))
+    assert len(tracker.violations) == 2, label
+    assert tracker.final_uses == 0
+
+
+def test_planted_later_section_ends_at_the_next_section() -> None:
+    text = _with_section(f"{FINAL_LABEL}-calibration", VIOLATIONS["matmul"], heading="## Calibration\n\n### On test")
+    tracker = check_chapter("16_calibration.md", text)
+    assert tracker.final_uses == 1 and len(tracker.violations) == 1
+
+
+def test_planted_later_section_must_link_to_the_final_test() -> None:
+    text = _with_section(f"{FINAL_LABEL}-intervals", "print(1)")
+    sections = later_final_sections(text)
+    assert list(sections) == [f"{FINAL_LABEL}-intervals"]
+    assert "What we learned" not in sections[f"{FINAL_LABEL}-intervals"]
+    assert later_section_problems("15_uncertainty.md", text) == []
+    unlinked = text.replace(f"See {{ref}}`{FINAL_LABEL}`.", "See above.")
+    assert "must say it reports on the final model" in later_section_problems("15_uncertainty.md", unlinked)[0]
+    assert "only chapters after" in later_section_problems("07_metrics.md", text)[0]
