@@ -30,6 +30,7 @@ from lrcore.metrics import (
     recall,
     roc_curve,
 )
+from lrcore.minibatch import fit_minibatch
 from lrcore.model import linear, logistic_regression, predict, sigmoid
 from lrcore.newton import ConvergenceWarning, NewtonHistory, fit_newton
 from lrcore.optim import History, fit, gradient_descent_step
@@ -72,6 +73,7 @@ __all__ = [
     "dZ_dW",
     "f1_score",
     "fit",
+    "fit_minibatch",
     "fit_newton",
     "fit_standardizer",
     "gradient_descent_step",

@@ -620,6 +620,7 @@ COVERED_ELSEWHERE = {
     "use_book_style": "no argument",
     "to_tensors": "test_to_tensors_against_torch here; test_contract.py and test_validation.py",
     "train_val_test_split": "test_split_is_a_partition here; test_contract.py and test_validation.py",
+    "fit_minibatch": "tests/test_minibatch.py (against DataLoader + nn.Linear + SGD, its validation)",
     "plot_sigmoid": "test_contract.py's PLOT_CASES",
     "plot_bce_per_sample": "test_contract.py's PLOT_CASES",
     "plot_loss_landscape": "test_contract.py's PLOT_CASES and test_plotting.py",
