@@ -7,5 +7,6 @@ JavaScript sees and that the script replaces. No kernel, no server, no CDN.
 """
 
 from lrcore.explorers._html import HTMLFigure
+from lrcore.explorers.threshold import ThresholdSweep, threshold_explorer, threshold_sweep
 
-__all__ = ["HTMLFigure"]
+__all__ = ["HTMLFigure", "ThresholdSweep", "threshold_explorer", "threshold_sweep"]
