@@ -7,6 +7,17 @@ JavaScript sees and that the script replaces. No kernel, no server, no CDN.
 """
 
 from lrcore.explorers._html import HTMLFigure
+from lrcore.explorers.descent import DescentPaths, descent_explorer, descent_paths, frame_steps, log_spaced
 from lrcore.explorers.threshold import ThresholdSweep, threshold_explorer, threshold_sweep
 
-__all__ = ["HTMLFigure", "ThresholdSweep", "threshold_explorer", "threshold_sweep"]
+__all__ = [
+    "DescentPaths",
+    "HTMLFigure",
+    "ThresholdSweep",
+    "descent_explorer",
+    "descent_paths",
+    "frame_steps",
+    "log_spaced",
+    "threshold_explorer",
+    "threshold_sweep",
+]
