@@ -6,6 +6,14 @@ dtype and device and never modifies its arguments. Label 1 means *malignant*.
 """
 
 from lrcore._validation import NonFiniteWarning
+from lrcore.calibration import (
+    BrierDecomposition,
+    CalibrationCurve,
+    brier_decomposition,
+    brier_score,
+    calibration_curve,
+    expected_calibration_error,
+)
 from lrcore.data import TARGET_NAME, load_breast_cancer_means, to_tensors, train_val_test_split
 from lrcore.gradients import (
     compute_gradients,
@@ -43,6 +51,7 @@ from lrcore.plotting import (
     plot_loss_landscape,
     plot_metric_curves,
     plot_precision_recall_curve,
+    plot_reliability_diagram,
     plot_roc_curve,
     plot_sigmoid,
     use_book_style,
@@ -54,6 +63,8 @@ __version__ = "0.1.0"
 __all__ = [
     "CLASS_COLORS",
     "TARGET_NAME",
+    "BrierDecomposition",
+    "CalibrationCurve",
     "ConvergenceWarning",
     "History",
     "NewtonHistory",
@@ -63,6 +74,9 @@ __all__ = [
     "auc",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "brier_decomposition",
+    "brier_score",
+    "calibration_curve",
     "compute_gradients",
     "compute_gradients_chain_rule",
     "compute_metrics",
@@ -71,6 +85,7 @@ __all__ = [
     "dS_dZ",
     "dZ_dB",
     "dZ_dW",
+    "expected_calibration_error",
     "f1_score",
     "fit",
     "fit_minibatch",
@@ -90,6 +105,7 @@ __all__ = [
     "plot_loss_landscape",
     "plot_metric_curves",
     "plot_precision_recall_curve",
+    "plot_reliability_diagram",
     "plot_roc_curve",
     "plot_sigmoid",
     "precision",

@@ -20,6 +20,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
 from lrcore._validation import _type_name, check_bool, check_labels, check_matrix, check_params, check_same_rows
+from lrcore.calibration import CalibrationCurve
 from lrcore.landscape import _check_range
 from lrcore.optim import History
 
@@ -436,6 +437,67 @@ def plot_precision_recall_curve(
     ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     if label is not None:
         ax.legend(loc="lower left")
+    return ax
+
+
+@_closes_figure_on_error
+def plot_reliability_diagram(
+    curve: CalibrationCurve, ax: Axes | None = None, counts_ax: Axes | None = None, label: str | None = None
+) -> Axes:
+    """The reliability diagram of a :func:`lrcore.calibration_curve`, with the counts per bin beneath.
+
+    Each point is a non-empty bin: its mean predicted probability across, its fraction of
+    positive samples up. A calibrated model's points lie on the dashed diagonal. The bars on
+    ``counts_ax`` show how many samples each bin holds: a point that stands for two samples
+    says little. Without ``ax`` (and ``counts_ax``), a figure with both panels is made; with
+    ``ax`` only, no counts are drawn. Call it again on the same axes to compare models.
+
+    Returns
+    -------
+    Axes
+        ``ax``, the diagram's.
+    """
+    if not isinstance(curve, CalibrationCurve):
+        raise TypeError(
+            f"curve must be a CalibrationCurve (what lrcore.calibration_curve returns), got {_type_name(curve)}"
+        )
+    if counts_ax is not None and not isinstance(counts_ax, Axes):
+        raise TypeError(f"counts_ax must be a matplotlib Axes or None, got {_type_name(counts_ax)}")
+    if ax is None and counts_ax is not None:
+        raise ValueError("counts_ax needs ax too: pass both, or neither to make a new figure")
+    if counts_ax is not None and counts_ax is ax:
+        raise ValueError("counts_ax must be another Axes than ax: the counts go beneath the diagram")
+    _check_label(label)
+    fraction, mean = _check_rates(("curve.fraction_positive", "curve.mean_predicted"), *curve[:2])
+    edges, counts = _array("curve.edges", curve.edges, 1), _array("curve.counts", curve.counts, 1)
+    bins = _array("curve.bins", curve.bins, 1)
+    if not counts.shape == bins.shape == fraction.shape:
+        raise ValueError(
+            f"curve.counts, curve.bins and the curve's points must have the same length, got "
+            f"{counts.size}, {bins.size} and {fraction.size}"
+        )
+    if edges.size < 2 or (np.diff(edges) < 0).any() or not ((bins >= 0) & (bins < edges.size - 1)).all():
+        raise ValueError("curve.edges must be at least 2 non-decreasing numbers, and curve.bins indices of its bins")
+    if ax is None:
+        figure = plt.figure(figsize=(6, 6.4), layout="constrained")
+        ax, counts_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    else:
+        _axes(ax)
+    color = _next_color(ax)
+    if not any(line.get_gid() == "chance" for line in ax.lines):  # once, however many curves
+        ax.plot([0, 1], [0, 1], color="gray", lw=1, ls="--", label="perfectly calibrated", gid="chance")
+    ax.plot(mean, fraction, "o-", color=color, lw=2.5, ms=6, label=label)
+    ax.set(ylabel="fraction of positives in the bin", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+    if label is not None:
+        ax.legend(loc="upper left")
+    if counts_ax is None:
+        ax.set_xlabel("mean predicted probability in the bin")
+        return ax
+    per_bin = np.zeros(edges.size - 1)
+    per_bin[bins.astype(np.int64)] = counts
+    counts_ax.stairs(per_bin, edges, color=color, lw=2, fill=False)
+    counts_ax.stairs(per_bin, edges, color=color, alpha=0.2, fill=True)
+    counts_ax.set(xlabel="predicted probability", ylabel="samples")
     return ax
 
 

@@ -627,6 +627,11 @@ COVERED_ELSEWHERE = {
     "plot_loss_curves": "test_contract.py's PLOT_CASES",
     "plot_metric_curves": "test_contract.py's PLOT_CASES",
     "plot_precision_recall_curve": "test_contract.py's PLOT_CASES",
+    "calibration_curve": "test_calibration.py (against scikit-learn on generated problems)",
+    "expected_calibration_error": "test_calibration.py (against a reference by the definition)",
+    "brier_score": "test_calibration.py (against scikit-learn)",
+    "brier_decomposition": "test_calibration.py",
+    "plot_reliability_diagram": "test_calibration.py",
 }
 
 

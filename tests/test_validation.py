@@ -1225,7 +1225,43 @@ DATA = [
 ]
 
 
-ALL_CASES = PREPROCESSING + MODEL + LOSSES + GRADIENTS + OPTIM + NEWTON + METRICS + LANDSCAPE + DATA + PLOTTING
+# lrcore.calibration (more cases in tests/test_calibration.py).
+CALIBRATION = [
+    case(
+        lambda: lrcore.calibration_curve(S(), Y(), n_bins=0),
+        ValueError,
+        "n_bins must be >= 1, got 0",
+        "calibration_curve-bins",
+    ),
+    case(
+        lambda: lrcore.calibration_curve(S(), Y(), strategy="equal"),
+        ValueError,
+        "strategy must be 'uniform' or 'quantile', got 'equal'",
+        "calibration_curve-strategy",
+    ),
+    case(
+        lambda: lrcore.expected_calibration_error(with_value(S(), 1.5), Y()),
+        ValueError,
+        "y_prob must contain probabilities in [0, 1], got 1.5",
+        "expected_calibration_error-range",
+    ),
+    case(
+        lambda: lrcore.brier_score(S(), Y()[:3]),
+        ValueError,
+        ROWS.format(a="y_prob", b="y_true", na=5, nb=3),
+        "brier_score-rows",
+    ),
+    case(
+        lambda: lrcore.brier_decomposition(S(), with_value(Y(), 2.0)),
+        ValueError,
+        "y_true must contain only 0 and 1 (threshold probabilities first), got other values",
+        "brier_decomposition-labels",
+    ),
+]
+
+ALL_CASES = (
+    PREPROCESSING + MODEL + LOSSES + GRADIENTS + OPTIM + NEWTON + METRICS + LANDSCAPE + DATA + PLOTTING + CALIBRATION
+)
 
 
 @pytest.mark.parametrize(("call", "exc", "pattern"), ALL_CASES)
