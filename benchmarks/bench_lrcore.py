@@ -53,6 +53,8 @@ GRID_RANGE = (-10.0, 5.0)  # w_range and b_range of the landscapes (loss_landsca
 # milliseconds per op and made the autograd baseline tens of times slower. One thread makes the fit
 # rows a like-for-like single-core comparison, with each side at its fastest.
 FIT_THREADS = 1
+#: The minibatch row: chapter 14's batches of 32 at the book's rate, 30 epochs (330 steps).
+MINIBATCH = {"learning_rate": 0.3, "num_epochs": 30, "batch_size": 32, "seed": 0}
 
 
 # --------------------------------------------------------------------------------------
@@ -141,6 +143,28 @@ def autograd_fit(
         optimizer.step()
         losses.append(loss.item())
     return w.detach(), b.detach(), torch.tensor(losses)
+
+
+def module_sgd(
+    x: Tensor, y: Tensor, w: Tensor, b: Tensor, learning_rate: float, num_epochs: int, batch_size: int, seed: int
+) -> tuple[Tensor, Tensor]:
+    """Minibatch SGD the PyTorch way: nn.Linear, nn.BCEWithLogitsLoss, torch.optim.SGD and a shuffling DataLoader."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    model = torch.nn.Linear(x.shape[1], 1, dtype=x.dtype)
+    with torch.no_grad():
+        model.weight.copy_(w.T)
+        model.bias.copy_(b.reshape(1))
+    generator = torch.Generator().manual_seed(seed)
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True, generator=generator)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+    for _ in range(num_epochs):
+        for x_batch, y_batch in loader:
+            optimizer.zero_grad()
+            loss_fn(model(x_batch), y_batch).backward()
+            optimizer.step()
+    return model.weight.detach().T, model.bias.detach().reshape(1, 1)
 
 
 def _inline_bce(z: Tensor, y: Tensor) -> Tensor:
@@ -409,6 +433,24 @@ def benchmarks(p: Problem, loop_loss: str) -> list[Benchmark]:
             goal=Goal(0.1, "<="),
             repeats=4,
             baseline_repeats=2,  # 3 runs of several seconds each, counting the check
+            threads=FIT_THREADS,
+        ),
+        Benchmark(
+            name=f"fit_minibatch, {MINIBATCH['num_epochs']} epochs of batches of {MINIBATCH['batch_size']}, "
+            "vs nn.Module + DataLoader + SGD",
+            candidate=lambda: lrcore.fit_minibatch(p.x, p.y, p.w0, p.b0, **MINIBATCH),
+            baseline=lambda: module_sgd(p.x, p.y, p.w0, p.b0, **MINIBATCH),
+            baseline_name="nn.Linear + BCEWithLogitsLoss + SGD over a seeded shuffling DataLoader, no loss recorded",
+            check=lambda history, baseline: [
+                Check(
+                    "final w, b (the same shuffles and steps)",
+                    max(_max_abs(history.w, baseline[0]), _max_abs(history.b, baseline[1])),
+                    1e-4,
+                )
+            ],
+            goal=Goal(0.1, "<="),
+            repeats=10,
+            baseline_repeats=5,
             threads=FIT_THREADS,
         ),
         Benchmark(
