@@ -20,12 +20,17 @@ EXECUTED = Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")) / "jupyter_
 
 #: (chapter that chooses, its key) -> [(chapter that uses the choice, its key), ...]
 CHOICES = {
-    ("11_learning_rate", "lr_best_rate"): [("12_conditioning", "cond_chosen_rate"), ("13_threshold", "thr_final_rate")],
+    ("11_learning_rate", "lr_best_rate"): [
+        ("12_conditioning", "cond_chosen_rate"),
+        ("13_threshold", "thr_final_rate"),
+        ("14_minibatch_sgd", "sgd_chosen_rate"),
+    ],
     ("11_learning_rate", "lr_best_steps"): [
         ("12_conditioning", "cond_chosen_steps"),
         ("13_threshold", "thr_final_steps"),
+        ("14_minibatch_sgd", "sgd_chosen_steps"),
     ],
-    ("12_conditioning", "cond_chosen_l2"): [("13_threshold", "thr_final_l2")],
+    ("12_conditioning", "cond_chosen_l2"): [("13_threshold", "thr_final_l2"), ("14_minibatch_sgd", "sgd_chosen_l2")],
 }
 
 
