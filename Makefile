@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SITE := _build/html/index.html
 
-.PHONY: book test lint unit nbval reproducible links browser bench bench-build clean fuzz
+.PHONY: book test lint unit nbval reproducible links site-weight browser bench bench-build clean fuzz
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
@@ -30,7 +30,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 $(SITE):
 	$(MAKE) book
 
-test: book lint unit nbval reproducible links browser
+test: book lint unit nbval reproducible links site-weight browser
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check lrcore tests benchmarks tools book
@@ -50,6 +50,11 @@ reproducible: $(INSTALLED)
 # Every internal link and anchor of the built site resolves (LRBOOK_BUILD_DIR: another build).
 links: $(INSTALLED) | $(SITE)
 	$(BIN)/python -m pytest tests/test_links.py
+
+# Every page's raw and gzipped size; fails if a page with an interactive figure weighs more than
+# 1.5 x its static version (the same page with the figures' fallback only) and more than 300 KiB.
+site-weight: $(INSTALLED) | $(SITE)
+	$(BIN)/python tools/site_weight.py
 
 # The built site in Chromium, served on 127.0.0.1 with every other host cut off; screenshots
 # go to _build/screenshots/. --confcutdir: the unit tests' conftest (torch, sklearn) is not needed;

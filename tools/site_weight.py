@@ -1,0 +1,217 @@
+"""How much each page of the built site weighs, and whether the interactive chapters stay light.
+
+    python tools/site_weight.py [--build-dir _build]
+
+prints every HTML page of ``<build>/html`` with its raw and gzipped size (``make site-weight``,
+part of ``make test``), then checks each page that holds an interactive figure
+(``lrcore.explorers``: an element of class ``lrx``) against the limit of issue 16: its gzipped
+size must stay within 1.5 times the gzipped size of its *static version*, or within 300 KiB,
+whichever is larger. It exits with status 1, naming the page, when one is over.
+
+The static version is computed, not remembered: it is the same page with each interactive
+figure reduced to what a reader without JavaScript gets, the fallback image and the
+description. The figure's ``<script>`` and ``<style>`` elements and its ``lrx-live`` part
+(the controls the script shows) are cut out of the page's bytes. So the ratio measures exactly
+what the interactivity costs, on any build, with no number to keep up to date.
+
+Sizes are of the HTML file alone, as the issue measured them: a static figure's PNG is a
+separate file under ``_images/`` that this does not count, while an interactive figure's
+fallback PNG is inline and counted, which errs on the heavy side for the interactive pages.
+``BEFORE`` records the pages the interactive figures went into as they were before them, for
+comparison (the column "before").
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html.parser
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The limit of issue 16: within RATIO x the static version's gzipped size, or within FLOOR_BYTES.
+RATIO = 1.5
+FLOOR_BYTES = 300 * 1024
+#: The root class of every interactive figure (lrcore/explorers/_html.py: ROOT_CLASS) and the
+#: class of the part that only the script shows.
+FIGURE_CLASS = "lrx"
+LIVE_CLASS = "lrx-live"
+#: Raw and gzipped bytes (as :func:`gzipped_size` counts them) of the chapters the interactive
+#: figures went into, in the last build before them: the site built from commit 1362d0c on
+#: 2026-11-30, when chapter 11 still carried a matplotlib jshtml animation.
+BEFORE = {
+    "book/05_loss_landscape.html": (122_643, 19_935),
+    "book/06_gradient_descent.html": (136_569, 20_191),
+    "book/07_metrics.html": (100_666, 16_679),
+    "book/11_learning_rate.html": (794_451, 417_123),
+    "book/12_conditioning.html": (269_088, 40_247),
+    "book/13_threshold.html": (160_447, 24_795),
+}
+#: Folders of the site that hold assets, not pages.
+NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "screenshots"}
+
+
+def gzipped_size(data: bytes) -> int:
+    """Bytes after ``gzip -9`` (no file name, time 0: the size depends on the content only)."""
+    return len(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+class _FigureParts(html.parser.HTMLParser):
+    """Character spans of the interactive-only parts of every ``lrx`` figure of a page.
+
+    Only ``<div>`` nesting is followed (a figure is a ``<div>``, its live part too), so the
+    rest of the page need not be well-formed. ``figures`` counts the figures found.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self._line_starts = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                self._line_starts.append(index + 1)
+        self._text = text
+        self.spans: list[tuple[int, int]] = []
+        self.figures = 0
+        self._divs = 0  # <div> depth in the whole page
+        self._figure_depth: int | None = None  # the depth of the current figure's root
+        self._live_depth: int | None = None
+        self._live_start = 0
+        self._element_start: int | None = None  # of a <script> or <style> inside a figure
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def _end_of_tag(self) -> int:
+        return self._text.index(">", self._offset()) + 1
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "div":
+            self._divs += 1
+            if self._figure_depth is None and FIGURE_CLASS in classes:
+                self._figure_depth = self._divs
+                self.figures += 1
+            elif self._figure_depth is not None and self._live_depth is None and LIVE_CLASS in classes:
+                self._live_depth = self._divs
+                self._live_start = self._offset()
+        elif tag in ("script", "style") and self._figure_depth is not None and self._live_depth is None:
+            self._element_start = self._offset()
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            if self._live_depth == self._divs:
+                self.spans.append((self._live_start, self._end_of_tag()))
+                self._live_depth = None
+            if self._figure_depth == self._divs:
+                self._figure_depth = None
+            self._divs -= 1
+        elif tag in ("script", "style") and self._element_start is not None:
+            self.spans.append((self._element_start, self._end_of_tag()))
+            self._element_start = None
+
+
+def static_version(page: str) -> tuple[str, int]:
+    """The page with every interactive figure reduced to its fallback and description, and how many figures."""
+    parser = _FigureParts(page)
+    parser.feed(page)
+    parser.close()
+    kept, position = [], 0
+    for start, end in sorted(parser.spans):
+        kept.append(page[position:start])
+        position = max(position, end)
+    kept.append(page[position:])
+    return "".join(kept), parser.figures
+
+
+@dataclass(frozen=True)
+class PageWeight:
+    path: str
+    raw: int
+    gzipped: int
+    figures: int = 0
+    static_gzipped: int | None = None
+
+    @property
+    def limit(self) -> int | None:
+        if self.static_gzipped is None:
+            return None
+        return max(round(RATIO * self.static_gzipped), FLOOR_BYTES)
+
+    @property
+    def over(self) -> bool:
+        return self.limit is not None and self.gzipped > self.limit
+
+
+def weigh(html_dir: Path) -> list[PageWeight]:
+    """Every page of the site, sorted by path; an interactive page with its static version's size."""
+    weights = []
+    for file in sorted(html_dir.rglob("*.html")):
+        relative = file.relative_to(html_dir)
+        if NOT_PAGES & set(relative.parts[:-1]):
+            continue
+        data = file.read_bytes()
+        static, figures = static_version(data.decode("utf-8"))
+        static_gzipped = gzipped_size(static.encode("utf-8")) if figures else None
+        weights.append(PageWeight(relative.as_posix(), len(data), gzipped_size(data), figures, static_gzipped))
+    return weights
+
+
+def _kib(n: int | None) -> str:
+    return "" if n is None else f"{n / 1024:,.1f}"
+
+
+def report(weights: list[PageWeight]) -> str:
+    """The table: every page, then the interactive pages against their limits."""
+    lines = [f"{'page':<40} {'raw KiB':>9} {'gzip KiB':>9} {'before gz':>9}"]
+    for w in weights:
+        before = BEFORE.get(w.path, (None, None))[1]
+        lines.append(f"{w.path:<40} {_kib(w.raw):>9} {_kib(w.gzipped):>9} {_kib(before):>9}")
+    total_raw, total_gz = sum(w.raw for w in weights), sum(w.gzipped for w in weights)
+    lines.append(f"{f'all {len(weights)} pages':<40} {_kib(total_raw):>9} {_kib(total_gz):>9}")
+    interactive = [w for w in weights if w.figures]
+    lines.append("")
+    lines.append(
+        f"interactive pages: gzipped size within max({RATIO:g} x the static version's, {FLOOR_BYTES // 1024} KiB)"
+    )
+    lines.append(f"{'page':<40} {'figures':>7} {'static gz':>9} {'gzip KiB':>9} {'limit':>9} {'ratio':>6}  ok?")
+    for w in interactive:
+        lines.append(
+            f"{w.path:<40} {w.figures:>7} {_kib(w.static_gzipped):>9} {_kib(w.gzipped):>9} {_kib(w.limit):>9} "
+            f"{w.gzipped / w.static_gzipped:>6.2f}  {'OVER' if w.over else 'yes'}"
+        )
+    if not interactive:
+        lines.append("(none: no page holds an interactive figure)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--build-dir",
+        type=Path,
+        default=Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")),
+        help="the build folder that holds html/ (default: $LRBOOK_BUILD_DIR or _build)",
+    )
+    args = parser.parse_args(argv)
+    html_dir = args.build_dir / "html"
+    if not (html_dir / "index.html").is_file():
+        print(f"site_weight: no built site in {html_dir}: run `make book` first", file=sys.stderr)
+        return 2
+    weights = weigh(html_dir)
+    print(report(weights))
+    over = [w for w in weights if w.over]
+    for w in over:
+        print(
+            f"site_weight: {w.path} weighs {_kib(w.gzipped)} KiB gzipped, over its limit of {_kib(w.limit)} KiB "
+            f"({RATIO:g} x its static version's {_kib(w.static_gzipped)} KiB, at least {FLOOR_BYTES // 1024} KiB)",
+            file=sys.stderr,
+        )
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
