@@ -25,6 +25,7 @@ from lrcore.gradients import (
 )
 from lrcore.landscape import loss_landscape
 from lrcore.losses import binary_cross_entropy, binary_cross_entropy_with_logits
+from lrcore.margin import angle_between, hard_margin_svm, margins
 from lrcore.metrics import (
     UndefinedMetricWarning,
     accuracy,
@@ -71,6 +72,7 @@ __all__ = [
     "NonFiniteWarning",
     "UndefinedMetricWarning",
     "accuracy",
+    "angle_between",
     "auc",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -92,9 +94,11 @@ __all__ = [
     "fit_newton",
     "fit_standardizer",
     "gradient_descent_step",
+    "hard_margin_svm",
     "linear",
     "load_breast_cancer_means",
     "logistic_regression",
+    "margins",
     "metrics_along_trajectory",
     "predict",
     "loss_landscape",

@@ -632,6 +632,9 @@ COVERED_ELSEWHERE = {
     "brier_score": "test_calibration.py (against scikit-learn)",
     "brier_decomposition": "test_calibration.py",
     "plot_reliability_diagram": "test_calibration.py",
+    "margins": "test_margin.py (against numpy and autograd)",
+    "angle_between": "test_margin.py (against arccos, closed forms and gradcheck)",
+    "hard_margin_svm": "test_margin.py (against closed forms and scipy's NNLS and SLSQP)",
 }
 
 

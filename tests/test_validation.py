@@ -1259,9 +1259,69 @@ CALIBRATION = [
     ),
 ]
 
+# lrcore.margin (more cases, and the references, in tests/test_margin.py).
+MARGIN = [
+    *matrix_cases("margins", lambda x: lrcore.margins(x, Y(), W(), B())),
+    *label_cases("margins", lambda y: lrcore.margins(X(), y, W(), B())),
+    *param_cases("margins", lambda w, b: lrcore.margins(X(), Y(), w, b)),
+    case(
+        lambda: lrcore.margins(X(), Y()[:4], W(), B()),
+        ValueError,
+        ROWS.format(a="x", b="y", na=5, nb=4),
+        "margins-rows",
+    ),
+    *matrix_cases("hard_margin_svm", lambda x: lrcore.hard_margin_svm(x, Y())),
+    *label_cases("hard_margin_svm", lambda y: lrcore.hard_margin_svm(X(), y)),
+    case(
+        lambda: lrcore.hard_margin_svm(X(), Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "hard_margin_svm-dtype",
+    ),
+    case(
+        lambda: lrcore.hard_margin_svm(X(), Y(), penalize_bias="yes"),
+        TypeError,
+        "penalize_bias must be a bool (True or False), got str",
+        "hard_margin_svm-penalize_bias-str",
+    ),
+    case(
+        lambda: lrcore.hard_margin_svm(X(), torch.zeros(N, 1)),
+        ValueError,
+        "y must contain both classes 0 and 1, got only 0",
+        "hard_margin_svm-one-class",
+    ),
+    case(
+        # The rows of X() lie on one line, and Y()'s labels alternate along it.
+        lambda: lrcore.hard_margin_svm(X(), Y()),
+        ValueError,
+        "x and y must be linearly separable, got classes that SVC(kernel='linear', C=1e+08) could not separate",
+        "hard_margin_svm-not-separable",
+        full=False,
+    ),
+    case(
+        lambda: lrcore.angle_between(W().numpy(), W()),
+        TypeError,
+        NOT_TENSOR.format(name="u", type="ndarray"),
+        "angle_between-u",
+    ),
+    case(
+        lambda: lrcore.angle_between(W(), with_value(W(), math.inf)),
+        ValueError,
+        NOT_FINITE.format(name="v"),
+        "angle_between-v-inf",
+    ),
+    case(
+        lambda: lrcore.angle_between(W(), torch.zeros(D, 1)),
+        ValueError,
+        "v must not contain a zero vector: a zero vector has no direction",
+        "angle_between-v-zero",
+    ),
+]
+
 ALL_CASES = (
     PREPROCESSING + MODEL + LOSSES + GRADIENTS + OPTIM + NEWTON + METRICS + LANDSCAPE + DATA + PLOTTING + CALIBRATION
 )
+ALL_CASES += MARGIN
 
 
 @pytest.mark.parametrize(("call", "exc", "pattern"), ALL_CASES)
