@@ -66,11 +66,14 @@ class HTMLFigure:
         The figure's complete HTML (style, fallback image, markup, data and script).
     text : str
         What a plain-text display shows (``text/plain``): the figure's description.
+    data : object, optional
+        The numbers the figure was made from, unrounded (for the chapter's text to quote).
     """
 
-    def __init__(self, html: str, text: str) -> None:
+    def __init__(self, html: str, text: str, data: object = None) -> None:
         self.html = html
         self.text = text
+        self.data = data
 
     def _repr_html_(self) -> str:
         return self.html

@@ -151,8 +151,10 @@ def descent_paths(
     """Run :func:`lrcore.fit` (heavy ball when the momentum is > 0) for every setting and keep ``steps``.
 
     Computed in float64 whatever ``x``'s dtype, so that the rounded numbers the figure
-    stores are the same on every machine (for rates and momenta at which the iteration is not
-    chaotic: above the local limit, a run amplifies rounding differences).
+    stores are the same on every machine. That needs ``x`` itself to be the same: pass data
+    standardized in float64 (a float32 standardization can differ in its last bit from one
+    CPU to another). And it holds only for settings at which the iteration is not chaotic:
+    well above the local limit, a run amplifies every rounding difference.
 
     Parameters
     ----------
@@ -298,7 +300,8 @@ def descent_explorer(
     Returns
     -------
     HTMLFigure
-        One HTML output: style, fallback PNG, controls, SVG, data and script.
+        One HTML output: style, fallback PNG, controls, SVG, data and script; its ``data``
+        is the :class:`DescentPaths` it draws, unrounded.
     """
     name = _html.check_name(name)
     description = _check_text("description", description)
@@ -323,7 +326,7 @@ def descent_explorer(
     y64 = y.detach().to(torch.float64)
     J, ws, bs = loss_landscape(x64, y64, (w_low, w_high), (b_low, b_high), num=_CONTOUR_GRID)
     # Rounded before contouring, so that the lines (and the PNG) do not move with last-bit differences.
-    J = np.vectorize(lambda v: _html.round_significant(v, 6))(J.numpy())
+    J = np.vectorize(lambda v: _html.round_significant(v, DIGITS))(J.numpy())
     ws, bs = ws.numpy(), bs.numpy()
     # Heights above the lowest grid point, spaced geometrically: the floor of the valley gets
     # as many lines as the walls (a linear spacing would leave it blank).
@@ -384,7 +387,7 @@ def descent_explorer(
     plt.close(fallback)
     setting = f"learning rate {rates[r0]:g}" + (f", momentum {moms[m0]:g}" if len(moms) > 1 else "")
     text = f"Interactive figure ({setting}, {num_steps} steps): {description}"
-    return _html.HTMLFigure(body, text)
+    return _html.HTMLFigure(body, text, data=paths)
 
 
 def _slider(element: str, label: str, maximum: int, value: int, shown: str) -> str:
