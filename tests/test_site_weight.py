@@ -65,6 +65,24 @@ def test_static_version_keeps_the_fallback_and_drops_what_only_the_script_uses()
     )
 
 
+def test_static_version_follows_the_root_and_live_tags_nesting():
+    """A <figure> root (as the descent explorer writes) with nested figures and divs, a live <div> with divs."""
+    figure = (
+        '<figure class="lrx lrx-descent" id="lrx-d"><style>x{}</style>'
+        '<img class="lrx-fallback" alt="a" src="data:image/png;base64,AA">'
+        '<div class="lrx-live" hidden><div><div>controls</div></div><figure>inner</figure><br><svg><path d="M0"/></svg>'
+        "</div><figcaption>caption</figcaption><script>draw()</script></figure>"
+    )
+    page = _page("<div>" + figure + "<script>theme()</script></div>")
+    static, figures = site_weight.static_version(page)
+    assert figures == 1
+    assert static == _page(
+        '<div><figure class="lrx lrx-descent" id="lrx-d">'
+        '<img class="lrx-fallback" alt="a" src="data:image/png;base64,AA">'
+        "<figcaption>caption</figcaption></figure><script>theme()</script></div>"
+    )
+
+
 def test_static_version_of_a_real_threshold_figure():
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(40, 1, generator=generator, dtype=torch.float64)

@@ -62,7 +62,8 @@ def gzipped_size(data: bytes) -> int:
 class _FigureParts(html.parser.HTMLParser):
     """Character spans of the interactive-only parts of every ``lrx`` figure of a page.
 
-    Only ``<div>`` nesting is followed (a figure is a ``<div>``, its live part too), so the
+    A figure's root (a ``<figure>`` or ``<div>`` of class ``lrx``) and its live part end at the
+    end tag that matches their own tag's nesting; only those tags' nesting is followed, so the
     rest of the page need not be well-formed. ``figures`` counts the figures found.
     """
 
@@ -75,9 +76,9 @@ class _FigureParts(html.parser.HTMLParser):
         self._text = text
         self.spans: list[tuple[int, int]] = []
         self.figures = 0
-        self._divs = 0  # <div> depth in the whole page
-        self._figure_depth: int | None = None  # the depth of the current figure's root
-        self._live_depth: int | None = None
+        self._depth: dict[str, int] = {}  # open elements of each tag in the whole page
+        self._figure: tuple[str, int] | None = None  # the current figure's root: tag and depth
+        self._live: tuple[str, int] | None = None
         self._live_start = 0
         self._element_start: int | None = None  # of a <script> or <style> inside a figure
 
@@ -90,28 +91,32 @@ class _FigureParts(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         classes = (dict(attrs).get("class") or "").split()
-        if tag == "div":
-            self._divs += 1
-            if self._figure_depth is None and FIGURE_CLASS in classes:
-                self._figure_depth = self._divs
+        depth = self._depth[tag] = self._depth.get(tag, 0) + 1
+        if self._figure is None:
+            if FIGURE_CLASS in classes:
+                self._figure = (tag, depth)
                 self.figures += 1
-            elif self._figure_depth is not None and self._live_depth is None and LIVE_CLASS in classes:
-                self._live_depth = self._divs
+        elif self._live is None:
+            if LIVE_CLASS in classes:
+                self._live = (tag, depth)
                 self._live_start = self._offset()
-        elif tag in ("script", "style") and self._figure_depth is not None and self._live_depth is None:
-            self._element_start = self._offset()
+            elif tag in ("script", "style"):
+                self._element_start = self._offset()
+
+    def handle_startendtag(self, tag, attrs):
+        pass  # <x/>: nothing nests in it, and it is never a figure's part on its own
 
     def handle_endtag(self, tag):
-        if tag == "div":
-            if self._live_depth == self._divs:
-                self.spans.append((self._live_start, self._end_of_tag()))
-                self._live_depth = None
-            if self._figure_depth == self._divs:
-                self._figure_depth = None
-            self._divs -= 1
-        elif tag in ("script", "style") and self._element_start is not None:
+        depth = self._depth.get(tag, 0)
+        if self._live == (tag, depth):
+            self.spans.append((self._live_start, self._end_of_tag()))
+            self._live = None
+        elif self._element_start is not None and tag in ("script", "style"):
             self.spans.append((self._element_start, self._end_of_tag()))
             self._element_start = None
+        if self._figure == (tag, depth):
+            self._figure = None
+        self._depth[tag] = max(depth - 1, 0)
 
 
 def static_version(page: str) -> tuple[str, int]:
