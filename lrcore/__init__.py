@@ -58,6 +58,15 @@ from lrcore.plotting import (
     use_book_style,
 )
 from lrcore.preprocessing import fit_standardizer, standardize
+from lrcore.resampling import (
+    ConfidenceInterval,
+    bootstrap_confidence_intervals,
+    bootstrap_indices,
+    bootstrap_metrics,
+    cross_validate,
+    percentile_interval,
+    stratified_k_fold,
+)
 
 __version__ = "0.1.0"
 
@@ -66,6 +75,7 @@ __all__ = [
     "TARGET_NAME",
     "BrierDecomposition",
     "CalibrationCurve",
+    "ConfidenceInterval",
     "ConvergenceWarning",
     "History",
     "NewtonHistory",
@@ -76,6 +86,9 @@ __all__ = [
     "auc",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "bootstrap_confidence_intervals",
+    "bootstrap_indices",
+    "bootstrap_metrics",
     "brier_decomposition",
     "brier_score",
     "calibration_curve",
@@ -83,6 +96,7 @@ __all__ = [
     "compute_gradients_chain_rule",
     "compute_metrics",
     "confusion_matrix",
+    "cross_validate",
     "dJi_dS",
     "dS_dZ",
     "dZ_dB",
@@ -102,6 +116,7 @@ __all__ = [
     "metrics_along_trajectory",
     "predict",
     "loss_landscape",
+    "percentile_interval",
     "plot_bce_per_sample",
     "plot_confusion_matrix",
     "plot_decision_boundary",
@@ -118,6 +133,7 @@ __all__ = [
     "roc_curve",
     "sigmoid",
     "standardize",
+    "stratified_k_fold",
     "to_tensors",
     "train_val_test_split",
     "use_book_style",

@@ -635,6 +635,12 @@ COVERED_ELSEWHERE = {
     "margins": "test_margin.py (against numpy and autograd)",
     "angle_between": "test_margin.py (against arccos, closed forms and gradcheck)",
     "hard_margin_svm": "test_margin.py (against closed forms and scipy's NNLS and SLSQP)",
+    "bootstrap_indices": "test_resampling.py (against scipy.stats.bootstrap) and test_validation.py",
+    "bootstrap_metrics": "test_resampling.py (against sklearn.metrics) and test_validation.py",
+    "percentile_interval": "test_resampling.py (against scipy.stats.bootstrap) and test_validation.py",
+    "bootstrap_confidence_intervals": "test_resampling.py (against scipy.stats.bootstrap) and test_validation.py",
+    "stratified_k_fold": "test_resampling.py (against RepeatedStratifiedKFold) and test_validation.py",
+    "cross_validate": "test_resampling.py (against cross_val_score) and test_validation.py",
 }
 
 

@@ -1323,6 +1323,136 @@ ALL_CASES = (
 )
 ALL_CASES += MARGIN
 
+# lrcore.resampling (the references are in tests/test_resampling.py).
+IDX = torch.zeros(2, N, dtype=torch.int64)
+RESAMPLING = [
+    case(lambda: lrcore.bootstrap_indices(0, 10, 0), ValueError, "n must be >= 1, got 0", "bootstrap_indices-n"),
+    case(
+        lambda: lrcore.bootstrap_indices(5, 1.0, 0),
+        TypeError,
+        "num_resamples must be an int, got float",
+        "bootstrap_indices-num_resamples",
+    ),
+    case(
+        lambda: lrcore.bootstrap_indices(5, 10, -1), ValueError, "seed must be >= 0, got -1", "bootstrap_indices-seed"
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S().ravel(), Y(), IDX),
+        ValueError,
+        "y_score must be 2-D with shape (n, 1), got shape (5,); reshape it with y_score.reshape(-1, 1)",
+        "bootstrap_metrics-score-1d",
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S(), with_value(Y(), 0.5), IDX),
+        ValueError,
+        "y_true must contain only 0 and 1, got 0.5",
+        "bootstrap_metrics-labels",
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S(), Y()[:4], IDX),
+        ValueError,
+        ROWS.format(a="y_score", b="y_true", na=5, nb=4),
+        "bootstrap_metrics-rows",
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S(), Y(), IDX.double()),
+        TypeError,
+        "indices must have dtype torch.int64 or torch.int32, got torch.float64",
+        "bootstrap_metrics-indices-dtype",
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S(), Y(), IDX[0]),
+        ValueError,
+        "indices must have shape (num_resamples, m), got shape (5,)",
+        "bootstrap_metrics-indices-shape",
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S(), Y(), IDX + 5),
+        ValueError,
+        "indices must lie in [0, 5) to index y_score's 5 rows, got 5..5",
+        "bootstrap_metrics-indices-range",
+    ),
+    case(
+        lambda: lrcore.bootstrap_metrics(S(), Y(), IDX, threshold=math.nan),
+        ValueError,
+        "threshold must be finite, got nan",
+        "bootstrap_metrics-threshold",
+    ),
+    case(
+        lambda: lrcore.percentile_interval(torch.zeros(3, 1)),
+        ValueError,
+        "values must have shape (num_resamples,), got shape (3, 1)",
+        "percentile_interval-shape",
+    ),
+    case(
+        lambda: lrcore.percentile_interval(torch.full((3,), math.nan)),
+        ValueError,
+        "values must hold at least one defined (non-NaN) value, got only NaN",
+        "percentile_interval-all-nan",
+    ),
+    case(
+        lambda: lrcore.percentile_interval(torch.zeros(3), confidence=95),
+        ValueError,
+        "confidence must be in (0, 1), such as 0.95, got 95",
+        "percentile_interval-confidence",
+    ),
+    case(
+        lambda: lrcore.bootstrap_confidence_intervals(S(), Y(), confidence="95%"),
+        TypeError,
+        "confidence must be a real number, got str",
+        "bootstrap_confidence_intervals-confidence",
+    ),
+    case(
+        lambda: lrcore.bootstrap_confidence_intervals(S(), Y(), num_resamples=0),
+        ValueError,
+        "num_resamples must be >= 1, got 0",
+        "bootstrap_confidence_intervals-num_resamples",
+    ),
+    case(
+        lambda: lrcore.stratified_k_fold(Y(), num_folds=3),
+        ValueError,
+        "y must hold at least num_folds=3 samples of each class, got 2 of label 0",
+        "stratified_k_fold-too-few",
+    ),
+    case(
+        lambda: lrcore.stratified_k_fold(Y(), num_folds=1),
+        ValueError,
+        "num_folds must be >= 2, got 1",
+        "stratified_k_fold-folds",
+    ),
+    case(
+        lambda: lrcore.stratified_k_fold(Y(), num_folds=2, seed=2**32),
+        ValueError,
+        "seed must be < 2**32 (numpy's seeds are 32-bit), got 4294967296",
+        "stratified_k_fold-seed",
+    ),
+    case(
+        lambda: lrcore.cross_validate(X(), Y(), [], lambda x, y: (W(), B())),
+        TypeError,
+        "folds must be a non-empty list of (train, test) index pairs, got []",
+        "cross_validate-folds",
+    ),
+    case(
+        lambda: lrcore.cross_validate(X(), Y(), [(IDX[0], IDX[0])], "fit"),
+        TypeError,
+        "train must be callable as train(x_train, y_train) -> (w, b), got str",
+        "cross_validate-train",
+    ),
+    case(
+        lambda: lrcore.cross_validate(X(), Y(), [(IDX[0].numpy(), IDX[0])], lambda x, y: (W(), B())),
+        TypeError,
+        NOT_TENSOR.format(name="folds[0]", type="ndarray"),
+        "cross_validate-fold-type",
+    ),
+    case(
+        lambda: lrcore.cross_validate(X(), Y()[:4], [(IDX[0], IDX[0])], lambda x, y: (W(), B())),
+        ValueError,
+        ROWS.format(a="x", b="y", na=5, nb=4),
+        "cross_validate-rows",
+    ),
+]
+ALL_CASES += RESAMPLING
+
 
 @pytest.mark.parametrize(("call", "exc", "pattern"), ALL_CASES)
 def test_bad_input_raises(call, exc, pattern):

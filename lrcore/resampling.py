@@ -1,0 +1,352 @@
+"""How sure are we? The percentile bootstrap and repeated stratified k-fold cross-validation.
+
+A metric measured on 114 tumours is one draw from what other 114 tumours would have given.
+The **bootstrap** imitates those other draws by resampling the tumours we have, with
+replacement, and reads a confidence interval off the spread of the metric over the
+resamples (the *percentile* interval, as ``scipy.stats.bootstrap(method="percentile")``).
+**Cross-validation** refits the model on other training sets: it measures how much the score
+moves when the data the model is fitted and judged on change.
+
+Every resample is described by how many times it holds each original sample, so the four
+counts of the confusion matrix and the pairs that the ROC AUC counts are matrix products over
+those multiplicities: thousands of resamples take a few milliseconds, and since the products
+add small whole numbers in float64 they are exact, whatever the thread count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lrcore._validation import (
+    _shape,
+    check_column,
+    check_count,
+    check_labels,
+    check_memory,
+    check_same_rows,
+    check_tensor,
+)
+from lrcore.model import logistic_regression
+from lrcore.preprocessing import fit_standardizer, standardize
+
+#: The metrics that :func:`bootstrap_metrics` and :func:`cross_validate` return, in this order.
+METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+
+
+class ConfidenceInterval(NamedTuple):
+    """A metric on the whole sample and its percentile bootstrap interval."""
+
+    estimate: float  #: the metric on the sample itself
+    low: float
+    high: float
+    num_undefined: int  #: resamples where the metric was 0/0, left out of the interval
+
+
+def _check_confidence(confidence: object) -> float:
+    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float)):
+        raise TypeError(f"confidence must be a real number, got {type(confidence).__name__}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), such as 0.95, got {confidence!r}")
+    return float(confidence)
+
+
+def bootstrap_indices(n: int, num_resamples: int, seed: int) -> Tensor:
+    """Indices of ``num_resamples`` bootstrap resamples of ``n`` samples, drawn with replacement.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples, ``>= 1``.
+    num_resamples : int
+        ``>= 1``.
+    seed : int
+        Seed of the ``torch.Generator`` that draws them: the same seed gives the same resamples.
+
+    Returns
+    -------
+    Tensor of shape (num_resamples, n), dtype int64
+        Row ``r`` lists the samples of resample ``r``, each drawn uniformly from ``0 .. n - 1``.
+    """
+    n = check_count("n", n, minimum=1)
+    num_resamples = check_count("num_resamples", num_resamples, minimum=1)
+    seed = check_count("seed", seed)
+    check_memory("bootstrap_indices", 8.0 * n * num_resamples, "draw fewer resamples")
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(n, (num_resamples, n), generator=generator)
+
+
+def _check_scores(y_score: object, y_true: object) -> tuple[Tensor, Tensor]:
+    y_score = check_column("y_score", y_score)
+    y_true = check_labels("y_true", y_true)
+    check_same_rows("y_score", y_score, "y_true", y_true)
+    return y_score.detach().double().ravel(), y_true.detach().double().ravel()
+
+
+def _check_indices(indices: object, n: int) -> Tensor:
+    indices = check_tensor("indices", indices, floating=False)
+    if indices.dtype not in (torch.int32, torch.int64):
+        raise TypeError(f"indices must have dtype torch.int64 or torch.int32, got {indices.dtype}")
+    if indices.ndim != 2:
+        raise ValueError(f"indices must have shape (num_resamples, m), got shape {_shape(indices)}")
+    if bool((indices < 0).any() | (indices >= n).any()):
+        raise ValueError(
+            f"indices must lie in [0, {n}) to index y_score's {n} rows, got {indices.min()}..{indices.max()}"
+        )
+    return indices.long()
+
+
+def _divide(numerator: Tensor, denominator: Tensor) -> Tensor:
+    """numerator / denominator, NaN where the denominator is 0: an undefined metric, not a zero."""
+    return torch.where(denominator > 0, numerator / denominator.clamp_min(1), torch.nan)
+
+
+def bootstrap_metrics(y_score: Tensor, y_true: Tensor, indices: Tensor, threshold: float = 0.5) -> dict[str, Tensor]:
+    """Accuracy, precision, recall, F1 and ROC AUC on every resample, at once.
+
+    A sample counts as predicted malignant when ``y_score >= threshold``, as in
+    :func:`lrcore.predict`. A metric that is 0/0 on a resample (recall and ROC AUC on a
+    resample without a malignant tumour, precision on one without a predicted malignant
+    tumour, F1 on one with neither) is NaN there: the resample cannot measure it, and counting
+    it as 0 (scikit-learn's default) would drag the interval down.
+
+    Parameters
+    ----------
+    y_score : Tensor of shape (n, 1)
+        Probabilities of the positive class (or any score: the ROC AUC uses only their order,
+        and ``threshold`` must then be on the same scale), finite.
+    y_true : Tensor of shape (n, 1)
+        True labels, 0 or 1 (floating).
+    indices : Tensor of shape (num_resamples, m), dtype int64
+        Each row a resample, as :func:`bootstrap_indices` draws them; a row ``arange(n)`` is
+        the sample itself.
+    threshold : float, default 0.5
+        Any finite number on ``y_score``'s scale.
+
+    Returns
+    -------
+    dict of str to Tensor of shape (num_resamples,), float64
+        Keys ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``, ``"roc_auc"``.
+    """
+    score, label = _check_scores(y_score, y_true)
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a real number, got {type(threshold).__name__}")
+    if not np.isfinite(threshold):
+        raise ValueError(f"threshold must be finite, got {threshold!r}")
+    n = score.shape[0]
+    indices = _check_indices(indices, n)
+    num_resamples = indices.shape[0]
+    check_memory("bootstrap_metrics", 8.0 * n * num_resamples, "use fewer resamples at a time")
+    # counts[r, i] = how many times resample r holds sample i (a bincount per row, in one call).
+    offsets = torch.arange(num_resamples).unsqueeze(1) * n
+    counts = torch.bincount((indices + offsets).ravel(), minlength=num_resamples * n)
+    counts = counts.reshape(num_resamples, n).double()
+    flagged = (score >= threshold).double()
+    tp, fp = counts @ (flagged * label), counts @ (flagged * (1 - label))
+    fn, tn = counts @ ((1 - flagged) * label), counts @ ((1 - flagged) * (1 - label))
+    positive, negative = label == 1, label == 0
+    # Pairs (malignant i, benign j) ranked right count 1, ties 1/2: the Mann-Whitney form of the AUC.
+    s_pos, s_neg = score[positive].unsqueeze(1), score[negative].unsqueeze(0)
+    right = (s_pos > s_neg).double() + 0.5 * (s_pos == s_neg).double()
+    pairs_right = ((counts[:, positive] @ right) * counts[:, negative]).sum(dim=1)
+    return {
+        "accuracy": (tp + tn) / (tp + fp + fn + tn),
+        "precision": _divide(tp, tp + fp),
+        "recall": _divide(tp, tp + fn),
+        "f1": _divide(2 * tp, 2 * tp + fp + fn),
+        "roc_auc": _divide(pairs_right, (tp + fn) * (fp + tn)),
+    }
+
+
+def percentile_interval(values: Tensor, confidence: float = 0.95) -> tuple[float, float]:
+    """The percentile bootstrap interval: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles.
+
+    Quantiles interpolate linearly between order statistics, as ``numpy.percentile``,
+    ``torch.quantile`` and ``scipy.stats.bootstrap(method="percentile")`` do. NaN values
+    (resamples where the metric was undefined) are left out.
+
+    Parameters
+    ----------
+    values : Tensor of shape (num_resamples,)
+        A metric on each resample (floating).
+    confidence : float, default 0.95
+        In (0, 1).
+
+    Returns
+    -------
+    low, high : float
+    """
+    values = check_tensor("values", values)
+    if values.ndim != 1:
+        raise ValueError(f"values must have shape (num_resamples,), got shape {_shape(values)}")
+    confidence = _check_confidence(confidence)
+    if bool(torch.isinf(values).any()):
+        raise ValueError("values must be finite or NaN (undefined), got inf")
+    defined = values[~torch.isnan(values)].double()
+    if defined.numel() == 0:
+        raise ValueError("values must hold at least one defined (non-NaN) value, got only NaN")
+    alpha = (1 - confidence) / 2
+    low, high = torch.quantile(defined, torch.tensor([alpha, 1 - alpha], dtype=torch.float64)).tolist()
+    return low, high
+
+
+def bootstrap_confidence_intervals(
+    y_score: Tensor,
+    y_true: Tensor,
+    threshold: float = 0.5,
+    num_resamples: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict[str, ConfidenceInterval]:
+    """Each metric of :func:`bootstrap_metrics` with its percentile bootstrap interval.
+
+    Parameters
+    ----------
+    y_score : Tensor of shape (n, 1)
+    y_true : Tensor of shape (n, 1)
+    threshold : float, default 0.5
+    num_resamples : int, default 10_000
+    seed : int, default 0
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    dict of str to ConfidenceInterval
+        Keys as :func:`bootstrap_metrics`'s; the estimate is the metric on the whole sample.
+    """
+    _check_scores(y_score, y_true)
+    confidence = _check_confidence(confidence)
+    indices = bootstrap_indices(y_score.shape[0], num_resamples, seed)
+    whole = bootstrap_metrics(y_score, y_true, torch.arange(y_score.shape[0]).unsqueeze(0), threshold)
+    resampled = bootstrap_metrics(y_score, y_true, indices, threshold)
+    return {
+        name: ConfidenceInterval(
+            whole[name].item(), *percentile_interval(values, confidence), int(torch.isnan(values).sum())
+        )
+        for name, values in resampled.items()
+    }
+
+
+def stratified_k_fold(
+    y: Tensor, num_folds: int = 5, num_repeats: int = 1, seed: int = 0
+) -> list[tuple[Tensor, Tensor]]:
+    """Repeated stratified k-fold splits: the folds of scikit-learn's ``RepeatedStratifiedKFold``.
+
+    In each repeat, the samples of each class are dealt into ``num_folds`` folds of sizes
+    as equal as possible, in a random order; each fold is the test part once. Given the same
+    ``seed``, the folds are exactly those of
+    ``RepeatedStratifiedKFold(n_splits=num_folds, n_repeats=num_repeats, random_state=seed)``
+    (and of ``StratifiedKFold(num_folds, shuffle=True, random_state=seed)`` for one repeat):
+    they are drawn, as scikit-learn draws them, from numpy's ``RandomState(seed)``, whose
+    stream numpy keeps the same across versions and machines.
+
+    Parameters
+    ----------
+    y : Tensor of shape (n, 1)
+        Labels, 0 or 1 (floating); each class needs at least ``num_folds`` samples.
+    num_folds : int, default 5
+        ``>= 2``.
+    num_repeats : int, default 1
+        ``>= 1``.
+    seed : int, default 0
+        In [0, 2**32).
+
+    Returns
+    -------
+    list of (train, test) pairs of index Tensors, dtype int64, sorted
+        ``num_repeats * num_folds`` pairs, the folds of repeat 0 first.
+    """
+    y = check_labels("y", y)
+    num_folds = check_count("num_folds", num_folds, minimum=2)
+    num_repeats = check_count("num_repeats", num_repeats, minimum=1)
+    seed = check_count("seed", seed)
+    if seed >= 2**32:
+        raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {seed}")
+    labels = y.detach().cpu().ravel().numpy()
+    # Classes numbered by order of first appearance, as scikit-learn does: it fixes the order of the draws.
+    first_label = labels[0]
+    encoded = (labels != first_label).astype(np.int64)
+    class_sizes = np.bincount(encoded, minlength=2)
+    if class_sizes.min() < num_folds:
+        raise ValueError(
+            f"y must hold at least num_folds={num_folds} samples of each class, got {class_sizes.min()} "
+            f"of label {1 - first_label if class_sizes[1] < num_folds else first_label:g}"
+        )
+    # Fold f gets every num_folds-th sample of the labels sorted by class: sizes as equal as possible.
+    in_order = np.sort(encoded)
+    allocation = np.array([np.bincount(in_order[f::num_folds], minlength=2) for f in range(num_folds)])
+    rng = np.random.RandomState(seed)
+    splits = []
+    for _ in range(num_repeats):
+        fold_of = np.empty(len(labels), dtype=np.int64)
+        for k in (0, 1):
+            folds_for_class = np.arange(num_folds).repeat(allocation[:, k])
+            rng.shuffle(folds_for_class)
+            fold_of[encoded == k] = folds_for_class
+        fold_of_t = torch.from_numpy(fold_of)
+        for f in range(num_folds):
+            splits.append((torch.nonzero(fold_of_t != f).ravel(), torch.nonzero(fold_of_t == f).ravel()))
+    return splits
+
+
+def cross_validate(
+    x: Tensor,
+    y: Tensor,
+    folds: list[tuple[Tensor, Tensor]],
+    train: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]],
+    threshold: float = 0.5,
+) -> dict[str, Tensor]:
+    """Fit on each fold's training part and score on its test part.
+
+    Each fold standardizes with the mean and standard deviation of *its own* training part
+    (:func:`fit_standardizer`), then calls ``train``, then predicts its test part with
+    :func:`logistic_regression`. Statistics from all of ``x`` would let the test part of each
+    fold shape the features the model is fitted on: a leak, small but real, that flatters
+    the score.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, D)
+        Raw (unstandardized) features, floating.
+    y : Tensor of shape (n, 1)
+        Labels, 0 or 1, of ``x``'s dtype.
+    folds : list of (train, test) pairs of index Tensors
+        As :func:`stratified_k_fold` returns them.
+    train : callable ``(x_train, y_train) -> (w, b)``
+        Fits the model on standardized features; ``w`` of shape (D, 1), ``b`` of shape (1, 1).
+    threshold : float, default 0.5
+        On the predicted probability.
+
+    Returns
+    -------
+    dict of str to Tensor of shape (len(folds),), float64
+        Each metric of :func:`bootstrap_metrics` on each fold's test part, in the folds' order.
+    """
+    x = check_tensor("x", x)
+    y = check_labels("y", y)
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D with shape (n, D), got shape {_shape(x)}")
+    check_same_rows("x", x, "y", y)
+    if not isinstance(folds, (list, tuple)) or not folds:
+        raise TypeError(f"folds must be a non-empty list of (train, test) index pairs, got {folds!r:.60}")
+    if not callable(train):
+        raise TypeError(f"train must be callable as train(x_train, y_train) -> (w, b), got {type(train).__name__}")
+    scores: dict[str, list[Tensor]] = {name: [] for name in METRICS}
+    for number, fold in enumerate(folds):
+        if not isinstance(fold, (list, tuple)) or len(fold) != 2:
+            raise TypeError(f"folds[{number}] must be a (train, test) pair of index tensors, got {type(fold).__name__}")
+        train_index, test_index = (
+            _check_indices(check_tensor(f"folds[{number}]", part, floating=False).reshape(1, -1), x.shape[0]).ravel()
+            for part in fold
+        )
+        mean, std = fit_standardizer(x[train_index])
+        w, b = train(standardize(x[train_index], mean, std), y[train_index])
+        p_test = logistic_regression(standardize(x[test_index], mean, std), w, b)
+        whole = torch.arange(len(test_index)).unsqueeze(0)
+        for name, value in bootstrap_metrics(p_test, y[test_index], whole, threshold).items():
+            scores[name].append(value)
+    return {name: torch.cat(values) for name, values in scores.items()}
