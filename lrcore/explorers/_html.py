@@ -33,7 +33,9 @@ BASE_CSS = """
 .lrx { --lrx-fg: #1f2328; --lrx-muted: #59636e; --lrx-bg: #ffffff; --lrx-panel: #f6f8fa;
   --lrx-grid: #d0d7de; --lrx-contour: #0b3d6b; --lrx-blue: #0072B2; --lrx-orange: #B35F00;
   --lrx-red: #C24E00; --lrx-purple: #A9457F; --lrx-green: #007A5A; --lrx-benign: #0072B2; --lrx-malignant: #B35F00;
-  color: var(--lrx-fg); margin: 1em 0; font-size: 0.95em; }
+  color: var(--lrx-fg); margin: 1em 0; font-size: 0.95em;
+  /* Its own background: in dark mode the theme paints notebook outputs light grey, under light text. */
+  background: var(--lrx-bg); padding: 0.5em; }
 html[data-theme="dark"] .lrx { --lrx-fg: #e6edf3; --lrx-muted: #9da7b3; --lrx-bg: #121212; --lrx-panel: #1e2228;
   --lrx-grid: #3d444d; --lrx-contour: #8cc4f0; --lrx-blue: #56B4E9; --lrx-orange: #E69F00;
   --lrx-red: #FF8A4C; --lrx-purple: #E08EC0; --lrx-green: #3CC3A0; --lrx-benign: #56B4E9; --lrx-malignant: #E69F00; }
