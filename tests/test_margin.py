@@ -350,7 +350,7 @@ def test_gradient_descent_tends_to_the_penalised_svm_on_the_book_data(breast30):
     x, y = breast30
     theta_pen = torch.cat(lrcore.hard_margin_svm(x, y)).reshape(-1)
     theta_free = torch.cat(lrcore.hard_margin_svm(x, y, penalize_bias=False)).reshape(-1)
-    rate = 100 / curvature_bound(x)
+    rate = 30 / curvature_bound(x)  # as chapter 17
     steps, thetas = log_spaced_run(x, y, rate, 5)  # up to 10**5 steps
     to_pen = np.degrees(lrcore.angle_between(thetas, theta_pen).numpy())
     to_free = np.degrees(lrcore.angle_between(thetas, theta_free).numpy())
