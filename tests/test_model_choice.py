@@ -24,19 +24,23 @@ CHOICES = {
         ("12_conditioning", "cond_chosen_rate"),
         ("13_threshold", "thr_final_rate"),
         ("14_minibatch_sgd", "sgd_chosen_rate"),
+        ("15_uncertainty", "unc_final_rate"),
         ("16_calibration", "cal_final_rate"),
     ],
     ("11_learning_rate", "lr_best_steps"): [
         ("12_conditioning", "cond_chosen_steps"),
         ("13_threshold", "thr_final_steps"),
         ("14_minibatch_sgd", "sgd_chosen_steps"),
+        ("15_uncertainty", "unc_final_steps"),
         ("16_calibration", "cal_final_steps"),
     ],
     ("12_conditioning", "cond_chosen_l2"): [
         ("13_threshold", "thr_final_l2"),
         ("14_minibatch_sgd", "sgd_chosen_l2"),
+        ("15_uncertainty", "unc_final_l2"),
         ("16_calibration", "cal_final_l2"),
     ],
+    ("13_threshold", "thr_t_star"): [("15_uncertainty", "unc_final_threshold")],
 }
 
 
