@@ -1291,12 +1291,12 @@ MARGIN = [
         "hard_margin_svm-one-class",
     ),
     case(
-        # The rows of X() lie on one line, and Y()'s labels alternate along it.
-        lambda: lrcore.hard_margin_svm(X(), Y()),
+        # Every sample at the same point, with both labels.
+        lambda: lrcore.hard_margin_svm(torch.zeros(N, D), Y()),
         ValueError,
-        "x and y must be linearly separable, got classes that SVC(kernel='linear', C=1e+08) could not separate",
+        "x and y must be linearly separable, got classes that no hyperplane separates "
+        "(no w, b give every margin (2 y - 1) (x w + b) >= 1)",
         "hard_margin_svm-not-separable",
-        full=False,
     ),
     case(
         lambda: lrcore.angle_between(W().numpy(), W()),
