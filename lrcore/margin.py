@@ -85,7 +85,8 @@ def margins(x: Tensor, y: Tensor, w: Tensor, b: Tensor) -> Tensor:
 def hard_margin_svm(x: Tensor, y: Tensor, penalize_bias: bool = True) -> tuple[Tensor, Tensor]:
     """The hard-margin linear SVM: the smallest ``[w; b]`` whose margins are all at least 1.
 
-    Computed with scikit-learn's ``SVC(kernel="linear")`` and a very large ``C``, then checked:
+    A linear program first decides whether the classes are separable at all. Then the SVM is
+    computed with scikit-learn's ``SVC(kernel="linear")`` and a very large ``C``, and checked:
     every margin ``(2 y - 1) (x w + b)`` is at least ``1 - 1e-3`` and the support vectors'
     margins are at most ``1 + 1e-3`` (libsvm's single-precision kernel limits the accuracy to
     about 1e-4).

@@ -2,7 +2,7 @@
 
 References: closed forms worked out below (two points, right angles), numpy in float64,
 ``scipy.optimize.nnls`` solving the hard-margin problem as a least-distance program
-(Lawson and Hanson, *Solving Least Squares Problems*, 1974, chapter 23), ``scipy.optimize``'s
+(Lawson and Hanson, *Solving Least Squares Problems*, 1974), ``scipy.optimize``'s
 SLSQP on the primal problem, and ``torch.autograd.gradcheck``. The last tests check what
 chapter 17 shows: on separable data the direction of gradient descent's ``[w; b]`` tends to
 the hard-margin SVM with the bias penalised (Soudry et al., 2018), and the L2-penalised
