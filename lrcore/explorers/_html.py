@@ -36,10 +36,13 @@ BASE_CSS = """
   color: var(--lrx-fg); margin: 1em 0; font-size: 0.95em;
   /* Its own background: in dark mode the theme paints notebook outputs light grey, under light text. */
   background: var(--lrx-bg); padding: 0.5em; }
-html[data-theme="dark"] .lrx { --lrx-fg: #e6edf3; --lrx-muted: #9da7b3; --lrx-bg: #121212; --lrx-panel: #1e2228;
+html[data-theme="dark"] .lrx { --lrx-fg: #e6edf3; --lrx-muted: #9da7b3; --lrx-bg: #14181e; --lrx-panel: #1e2228;
   --lrx-grid: #3d444d; --lrx-contour: #8cc4f0; --lrx-blue: #56B4E9; --lrx-orange: #E69F00;
   --lrx-red: #FF8A4C; --lrx-purple: #E08EC0; --lrx-green: #3CC3A0; --lrx-benign: #56B4E9; --lrx-malignant: #E69F00; }
 .lrx img.lrx-fallback { max-width: 100%; height: auto; }
+/* ... and the card around the figure goes too (made for tables and widgets): the figure then
+   sits on the page itself, its background the theme's dark page colour (#14181e). */
+html[data-theme="dark"] .bd-content div.cell_output .text_html:has(> .lrx) { background: none; padding: 0; }
 .lrx .lrx-live[hidden], .lrx [hidden] { display: none !important; }
 .lrx .lrx-controls { display: flex; flex-wrap: wrap; gap: 0.4em 1.4em; align-items: center; margin: 0.4em 0; }
 .lrx .lrx-controls label { display: inline-flex; align-items: center; gap: 0.5em; }

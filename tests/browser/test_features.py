@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
-from book_site import BUILD, SCREENSHOTS, page_id
+from book_site import SCREENSHOTS, page_id
 from PIL import Image
 
 #: The chapter that introduces the sigmoid, and the one with the exercises.
 SIGMOID_CHAPTER = "book/03_model.html"
 EXERCISES = "book/09_exercises.html"
-#: The chapter with the gradient-descent animation (matplotlib's jshtml player), and its glue.
-ANIMATION_CHAPTER = "book/11_learning_rate.html"
-ANIMATION_GLUE = BUILD / "jupyter_execute" / "book" / "11_learning_rate.glue.json"
 
 
 def test_search_finds_the_sigmoid_chapter(open_page):
@@ -113,109 +109,4 @@ def test_dark_mode_toggle_keeps_figures_readable(open_page):
         assert all(_contrast(c, darkest) >= 4.5 for c in corners), f"figure {index}: ink {darkest} washed out"
         assert _contrast(corners[0], dark_page) >= 3, f"figure {index} does not stand out from the dark page"
     assert visit.console_errors == []
-    page.context.close()
-
-
-#: The player's parts, and a log of the frames the reader sees. matplotlib's player keeps
-#: its state in a global ``anim<id>`` (its buttons call it); its ``frames`` are Image objects.
-PLAYER_JS = """() => {
-  const img = document.querySelector('div.animation img[id^="_anim_img"]');
-  const id = img.id.slice('_anim_img'.length);
-  window.__player = {img, anim: window['anim' + id], slider: document.getElementById('_anim_slider' + id), shown: []};
-  const {anim, shown} = window.__player;
-  new MutationObserver(() => shown.push(anim.frames.findIndex(f => f.src === img.src)))
-    .observe(img, {attributes: true, attributeFilter: ['src']});
-  return Promise.all(anim.frames.map(f => f.decode())).then(() => ({
-    frames: anim.frames.length,
-    distinct: new Set(anim.frames.map(f => f.src)).size,
-    sizes: [...new Set(anim.frames.map(f => `${f.naturalWidth}x${f.naturalHeight}`))],
-    interval: anim.interval,
-  }));
-}"""
-#: The frame on screen: its index in the player's frames, the slider's value, and whether it plays.
-STATE_JS = """() => {
-  const {img, anim, slider} = window.__player;
-  return {frame: anim.frames.findIndex(f => f.src === img.src), slider: Number(slider.value),
-          playing: anim.timer !== null && anim.timer !== undefined, decoded: img.complete && img.naturalWidth > 0};
-}"""
-#: Takes the log of frames shown since the last call, with repeats of one frame merged.
-SHOWN_JS = """() => {
-  const shown = window.__player.shown.splice(0);
-  return shown.filter((frame, i) => i === 0 || frame !== shown[i - 1]);
-}"""
-#: The buttons in the player's order and the Font Awesome icon each must show. matplotlib
-#: asks a CDN for them; the chapter drops that link and the theme's own icons draw them.
-PLAYER_BUTTONS = {
-    "Decrease speed": "minus",
-    "First frame": "backward-fast",
-    "Previous frame": "backward-step",
-    "Play backwards": "play",
-    "Pause": "pause",
-    "Play": "play",
-    "Next frame": "forward-step",
-    "Last frame": "forward-fast",
-    "Increase speed": "plus",
-}
-
-#: Each button's icon (the theme's Font Awesome replaces ``<i class="fa ...">`` by an SVG) and its width.
-ICONS_JS = "bs => bs.map(b => b.querySelector('svg')).map(s => [s?.dataset.icon, s?.getBoundingClientRect().width])"
-
-
-def test_learning_rate_animation_plays(open_page):
-    """The gradient-descent animation plays in the static page, frame by frame, with no kernel.
-
-    A reader presses the buttons and drags the slider; the test checks what is on screen after
-    each: the frame shown, the slider, and that "Play" walks through every frame in order and
-    stops on the last (the player's mode is "once"), that "Pause" stops it.
-    """
-    page, visit = open_page(ANIMATION_CHAPTER)
-    assert page.locator("div.animation").count() == 1, "expected exactly one animation player"
-    player = page.evaluate(PLAYER_JS)
-    glued = json.loads(ANIMATION_GLUE.read_text())["lr_anim_frames"]["data"]["text/plain"]
-    assert player["frames"] == int(glued) >= 10, (player, glued)
-    assert player["distinct"] == player["frames"], "two frames of the animation are the same image"
-    assert len(player["sizes"]) == 1 and player["sizes"][0] != "0x0", player["sizes"]
-    last = player["frames"] - 1
-    assert page.evaluate(STATE_JS) == {"frame": 0, "slider": 0, "playing": False, "decoded": True}
-
-    buttons = page.locator("div.animation .anim-buttons button")
-    assert buttons.evaluate_all("bs => bs.map(b => b.title)") == list(PLAYER_BUTTONS)
-    icons = buttons.evaluate_all(ICONS_JS)
-    assert [icon for icon, _ in icons] == list(PLAYER_BUTTONS.values()), icons
-    assert all(width > 0 for _, width in icons), icons
-
-    def press(title: str) -> None:
-        page.locator(f"div.animation button[title='{title}']").click()
-
-    press("Next frame")
-    assert page.evaluate(STATE_JS) == {"frame": 1, "slider": 1, "playing": False, "decoded": True}
-    assert page.evaluate(SHOWN_JS) == [1]
-
-    press("Play")
-    assert page.evaluate(STATE_JS)["playing"]
-    timeout = 5 * player["frames"] * player["interval"] + 10_000
-    page.wait_for_function("() => window.__player.anim.timer === null", timeout=timeout)
-    assert page.evaluate(STATE_JS) == {"frame": last, "slider": last, "playing": False, "decoded": True}
-    assert page.evaluate(SHOWN_JS) == list(range(2, last + 1)), "Play skipped or repeated a frame"
-
-    press("First frame")
-    press("Play")
-    page.wait_for_function("() => Number(window.__player.slider.value) >= 3", timeout=timeout)
-    press("Pause")
-    paused = page.evaluate(STATE_JS)
-    assert not paused["playing"] and 3 <= paused["frame"] == paused["slider"] < last, paused
-    page.wait_for_timeout(4 * player["interval"])  # four ticks: a running player would have moved
-    assert page.evaluate(STATE_JS) == paused
-    assert page.evaluate(SHOWN_JS) == list(range(paused["frame"] + 1))
-
-    middle = last // 2
-    page.locator("div.animation input.anim-slider").fill(str(middle))  # dragging the slider
-    assert page.evaluate(STATE_JS) == {"frame": middle, "slider": middle, "playing": False, "decoded": True}
-    assert page.evaluate(SHOWN_JS) == [middle]
-    press("Play backwards")
-    page.wait_for_function("() => window.__player.anim.timer === null", timeout=timeout)
-    assert page.evaluate(STATE_JS) == {"frame": 0, "slider": 0, "playing": False, "decoded": True}
-    assert page.evaluate(SHOWN_JS) == list(range(middle - 1, -1, -1))
-
-    assert visit.console_errors == [] and visit.failed_requests == [] and visit.foreign_requests == []
     page.context.close()
