@@ -309,18 +309,18 @@ def descent_explorer(
     b_low, b_high = _check_range("b_range", b_range)
     num_steps = check_count("num_steps", num_steps, minimum=1)
     steps = frame_steps(num_steps, num_frames)
-    paths = descent_paths(x, y, w, b, learning_rates, momenta, num_steps, steps)
-    for arg, grid in (("learning_rates", paths.learning_rates), ("momenta", paths.momenta)):
-        rounded = [_html.round_significant(v, DIGITS) for v in grid.tolist()]
-        if rounded != grid.tolist():
+    rates = _increasing("learning_rates", learning_rates, check_positive_number)
+    moms = _increasing("momenta", momenta, check_fraction)
+    for arg, grid in (("learning_rates", rates), ("momenta", moms)):
+        if [_html.round_significant(v, DIGITS) for v in grid] != grid:
             # The figure shows each setting to DIGITS digits: it must be the very value the run used.
             raise ValueError(
                 f"{arg} must have at most {DIGITS} significant digits (the figure shows them so; "
-                f"log_spaced rounds a grid), got {_show(grid.tolist())}"
+                f"log_spaced rounds a grid), got {_show(grid)}"
             )
-    rates, moms = paths.learning_rates.tolist(), paths.momenta.tolist()
     r0 = _grid_index("initial_learning_rate", rates, initial_learning_rate, rates[0])
     m0 = _grid_index("initial_momentum", moms, initial_momentum, moms[0])
+    paths = descent_paths(x, y, w, b, rates, moms, num_steps, steps)
 
     x64 = x.detach().to(torch.float64)
     y64 = y.detach().to(torch.float64)
