@@ -48,7 +48,7 @@ from lrcore.plotting import (
 DEFAULT_THRESHOLDS = tuple(round(k / 100, 2) for k in range(1, 100))
 #: Decimals of the numbers shown next to the figure (as chapter 13's text shows them).
 SHOWN_DECIMALS = 3
-#: Decimals of the curves' coordinates in the JSON: a 10th of a pixel on a 300-pixel plot.
+#: Decimals of the curves' coordinates in the JSON: a fiftieth of a pixel on the 222-pixel plots.
 COORD_DECIMALS = 4
 
 
@@ -184,7 +184,7 @@ def _decimals(values: tuple[float, ...]) -> int:
     return next((d for d in range(7) if all(round(v, d) == v for v in values)), 6)
 
 
-def sweep_data(sweep: ThresholdSweep, initial: int) -> dict[str, Any]:
+def _sweep_data(sweep: ThresholdSweep, initial: int) -> dict[str, Any]:
     """The JSON the page's script reads: curve coordinates rounded, numbers as the page shows them."""
 
     def coords(x: Tensor, y: Tensor) -> list[list[float]]:
@@ -303,7 +303,7 @@ def threshold_explorer(
     if start not in sweep.thresholds:
         raise ValueError(f"initial must be one of thresholds, got {_show(initial)}")
     index = sweep.thresholds.index(start)
-    data = sweep_data(sweep, index)
+    data = _sweep_data(sweep, index)
     tn, fp, fn, tp = sweep.counts[index]
     alt = (
         f"At threshold {data['thresholds'][index]}: the ROC curve and the precision-recall curve, each with the "
