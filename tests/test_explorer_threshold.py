@@ -7,6 +7,7 @@ tested in ``tests/browser/test_threshold_explorer.py`` on the built chapters.
 from __future__ import annotations
 
 import base64
+import functools
 import html.parser
 import json
 import re
@@ -148,6 +149,12 @@ def _figure(**kwargs):
     return threshold_explorer(logits, y, **{**options, **kwargs})
 
 
+@functools.cache
+def _default_figure():
+    """One figure with the default arguments, drawn once for the tests that only read it."""
+    return _figure()
+
+
 def test_embedded_data_is_what_sklearn_gives_at_the_shown_precision():
     logits, y = _data()
     data = _embedded(_figure(thresholds=GRID, initial=0.5).html)
@@ -177,7 +184,7 @@ def test_embedded_data_is_what_sklearn_gives_at_the_shown_precision():
 
 def test_the_point_lies_on_the_roc_curve():
     """Every threshold's (FPR, TPR) is on the drawn polyline (a vertex, or on a segment dropped as straight)."""
-    data = _embedded(_figure(thresholds=GRID).html)
+    data = _embedded(_default_figure().html)
     roc = np.array(data["roc"])
     for fpr, tpr, *_ in data["points"]:
         distances = []
@@ -189,7 +196,7 @@ def test_the_point_lies_on_the_roc_curve():
 
 
 def test_html_is_well_formed_and_self_contained():
-    figure = _figure()
+    figure = _default_figure()
     parsed = _parse(figure.html)
     root_tag, root_attrs = parsed.tags[0]
     assert root_tag == "div" and root_attrs["id"] == "lrx-threshold-test"
@@ -223,7 +230,7 @@ def test_fallback_image_is_a_png_without_version_metadata():
 
 
 def test_html_is_deterministic_and_depends_on_the_name():
-    assert _figure().html == _figure().html
+    assert _figure().html == _default_figure().html
     other = _figure(name="another")
     assert 'id="lrx-another"' in other.html and "lrx-threshold-test" not in other.html
 
@@ -235,7 +242,7 @@ def test_description_is_escaped():
 
 
 def test_embedded_json_cannot_close_the_script():
-    data = _figure().html.split('type="application/json"', 1)[1].split("</script>", 1)[0]
+    data = _default_figure().html.split('type="application/json"', 1)[1].split("</script>", 1)[0]
     assert "<" not in data
 
 
