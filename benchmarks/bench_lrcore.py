@@ -202,6 +202,24 @@ def sklearn_unpenalised(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     return model.coef_.reshape(-1, 1), model.intercept_.reshape(1, 1)
 
 
+#: The bootstrap rows: resamples of the validation split, at the book's threshold.
+BOOTSTRAP = {"num_resamples": 1000, "threshold": 0.1, "seed": 0}
+
+
+def resample_by_resample(y_score: Tensor, y_true: Tensor, indices: Tensor, threshold: float) -> dict[str, list[float]]:
+    """The five metrics of each resample, one resample at a time (lrcore's metrics, sklearn's ROC AUC)."""
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, list[float]] = {"accuracy": [], "precision": [], "recall": [], "f1": [], "roc_auc": []}
+    for row in indices:
+        score, label = y_score[row], y_true[row]
+        metrics = lrcore.compute_metrics((score >= threshold).long(), label)
+        for name in ("accuracy", "precision", "recall", "f1"):
+            out[name].append(metrics[name])
+        out["roc_auc"].append(roc_auc_score(label.ravel().numpy(), score.ravel().numpy()))
+    return out
+
+
 def loop_landscape(
     x1: Tensor, y: Tensor, ws: Tensor, bs: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]
 ) -> Tensor:
@@ -412,6 +430,17 @@ def benchmarks(p: Problem, loop_loss: str) -> list[Benchmark]:
         # lbfgs stops on its own loss-change criterion a few 1e-6 short of the optimum.
         return [Check("w, b: fit_newton vs lbfgs", max(_max_abs(newton[0], sk[0]), _max_abs(newton[1], sk[1])), 1e-4)]
 
+    p_val = lrcore.logistic_regression(p.x_val.double(), history.w.double(), history.b.double())
+    y_val64 = p.y_val.double()
+    resamples = lrcore.bootstrap_indices(len(y_val64), BOOTSTRAP["num_resamples"], BOOTSTRAP["seed"])
+    many_resamples = lrcore.bootstrap_indices(len(y_val64), 10 * BOOTSTRAP["num_resamples"], BOOTSTRAP["seed"])
+
+    def check_bootstrap(batched: dict[str, Tensor], one_by_one: dict[str, list[float]]) -> list[Check]:
+        return [Check(f"{k} on {len(v)} resamples", _max_abs(batched[k], v), 1e-12) for k, v in one_by_one.items()]
+
+    def check_many(batched: dict[str, Tensor], _: None) -> list[Check]:
+        return [Check("no undefined resample", float(sum(int(v.isnan().sum()) for v in batched.values())), 0.5)]
+
     return [
         Benchmark(
             name=f"fit, {FIT_STEPS} steps, vs numpy loop",
@@ -482,6 +511,25 @@ def benchmarks(p: Problem, loop_loss: str) -> list[Benchmark]:
             goal=Goal(1.0, "<="),
             repeats=10,
             baseline_repeats=5,
+        ),
+        Benchmark(
+            name=f"bootstrap_metrics, {BOOTSTRAP['num_resamples']} resamples of validation, batched vs one by one",
+            candidate=lambda: lrcore.bootstrap_metrics(p_val, y_val64, resamples, BOOTSTRAP["threshold"]),
+            baseline=lambda: resample_by_resample(p_val, y_val64, resamples, BOOTSTRAP["threshold"]),
+            baseline_name="compute_metrics + sklearn roc_auc_score per resample",
+            check=check_bootstrap,
+            goal=Goal(1 / 20, "<="),
+            repeats=10,
+            baseline_repeats=2,
+            threads=FIT_THREADS,  # many small products: one thread, as for the fit rows
+        ),
+        Benchmark(
+            name=f"bootstrap_metrics, {10 * BOOTSTRAP['num_resamples']} resamples of validation",
+            candidate=lambda: lrcore.bootstrap_metrics(p_val, y_val64, many_resamples, BOOTSTRAP["threshold"]),
+            check=check_many,
+            goal=Goal(1.0, "<=", unit="s"),
+            repeats=5,
+            threads=FIT_THREADS,
         ),
         Benchmark(
             name="loss_landscape 500 x 500",
