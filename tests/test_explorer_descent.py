@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import html.parser
 import io
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from lrcore.explorers import DescentPaths, descent_explorer, descent_paths, frame_steps, log_spaced
 from lrcore.explorers._html import read_script, round_significant
 
+ROOT = Path(__file__).resolve().parents[1]
 RATES = [0.3, 1.0, 3.0, 9.0]
 MOMENTA = [0.0, 0.5, 0.9]
 W_RANGE, B_RANGE = (-1.0, 4.0), (-3.0, 1.0)
@@ -228,6 +234,22 @@ def test_html_is_well_formed_and_accessible(figure):
 
 def test_html_is_deterministic():
     assert _explorer().html == _explorer().html
+
+
+def test_html_does_not_depend_on_the_cpu_code_path(figure):
+    """PyTorch's plain kernels (another CPU's) give the same bytes, the PNG's included.
+
+    ``torch.linspace`` alone differs in its last bits between the two code paths; a PNG traced
+    on such a grid differs in its antialiased pixels (strict nbval caught it in chapter 11).
+    """
+    script = (
+        "import hashlib, sys; sys.path.insert(0, 'tests'); from test_explorer_descent import _explorer; "
+        "print(hashlib.sha256(_explorer().html.encode()).hexdigest())"
+    )
+    environment = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == hashlib.sha256(figure.html.encode()).hexdigest()
 
 
 def test_png_fallback_has_no_version_metadata(figure):

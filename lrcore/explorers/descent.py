@@ -324,10 +324,12 @@ def descent_explorer(
 
     x64 = x.detach().to(torch.float64)
     y64 = y.detach().to(torch.float64)
-    J, ws, bs = loss_landscape(x64, y64, (w_low, w_high), (b_low, b_high), num=_CONTOUR_GRID)
+    J, _, _ = loss_landscape(x64, y64, (w_low, w_high), (b_low, b_high), num=_CONTOUR_GRID)
     # Rounded before contouring, so that the lines (and the PNG) do not move with last-bit differences.
     J = np.vectorize(lambda v: _html.round_significant(v, DIGITS))(J.numpy())
-    ws, bs = ws.numpy(), bs.numpy()
+    # The grid's coordinates from numpy: torch.linspace's last bits depend on the CPU's vector
+    # kernels, and the PNG's antialiased lines would move with them.
+    ws, bs = np.linspace(w_low, w_high, _CONTOUR_GRID), np.linspace(b_low, b_high, _CONTOUR_GRID)
     # Heights above the lowest grid point, spaced geometrically: the floor of the valley gets
     # as many lines as the walls (a linear spacing would leave it blank).
     levels = J.min() + np.geomspace(1e-3, J.max() - J.min(), _NUM_LEVELS + 1)[:-1]
