@@ -1454,6 +1454,91 @@ RESAMPLING = [
 ALL_CASES += RESAMPLING
 
 
+# lrcore.minibatch (the references are in tests/test_minibatch.py).
+def _fit_minibatch(x=None, y=None, w=None, b=None, lr=0.1, num_epochs=2, batch_size=2, seed=0, **kwargs):
+    return lrcore.fit_minibatch(
+        X() if x is None else x,
+        Y() if y is None else y,
+        W() if w is None else w,
+        B() if b is None else b,
+        lr,
+        num_epochs,
+        batch_size,
+        seed,
+        **kwargs,
+    )
+
+
+MINIBATCH = [
+    *matrix_cases("fit_minibatch", lambda x: _fit_minibatch(x=x)),
+    *label_cases("fit_minibatch", lambda y: _fit_minibatch(y=y)),
+    *param_cases("fit_minibatch", lambda w, b: _fit_minibatch(w=w, b=b)),
+    *learning_rate_cases("fit_minibatch", lambda lr: _fit_minibatch(lr=lr)),
+    case(lambda: _fit_minibatch(y=Y()[:4]), ValueError, ROWS.format(a="x", b="y", na=5, nb=4), "fit_minibatch-rows"),
+    case(
+        lambda: _fit_minibatch(y=Y(F64)),
+        TypeError,
+        DTYPES.format(a="x", b="y", da="torch.float32", db="torch.float64"),
+        "fit_minibatch-dtype",
+    ),
+    case(lambda: _fit_minibatch(num_epochs=-1), ValueError, "num_epochs must be >= 0, got -1", "fit_minibatch-epochs"),
+    case(lambda: _fit_minibatch(batch_size=0), ValueError, "batch_size must be >= 1, got 0", "fit_minibatch-batch-0"),
+    case(
+        lambda: _fit_minibatch(batch_size=6),
+        ValueError,
+        "batch_size must be at most the number of samples n=5, got 6",
+        "fit_minibatch-batch-above-n",
+    ),
+    case(
+        lambda: _fit_minibatch(batch_size=2.0),
+        TypeError,
+        "batch_size must be an int, got float",
+        "fit_minibatch-batch-float",
+    ),
+    case(lambda: _fit_minibatch(seed=-1), ValueError, "seed must be >= 0, got -1", "fit_minibatch-seed-negative"),
+    case(
+        lambda: _fit_minibatch(seed=2**64),
+        ValueError,
+        "seed must be < 2**64 (a torch.Generator seed), got 18446744073709551616",
+        "fit_minibatch-seed-huge",
+    ),
+    case(lambda: _fit_minibatch(seed=None), TypeError, "seed must be an int, got NoneType", "fit_minibatch-seed-None"),
+    case(lambda: _fit_minibatch(l2=-0.1), ValueError, "l2 must be a finite number >= 0, got -0.1", "fit_minibatch-l2"),
+    case(
+        lambda: _fit_minibatch(drop_last=1),
+        TypeError,
+        "drop_last must be a bool (True or False), got int",
+        "fit_minibatch-drop_last",
+    ),
+    case(
+        lambda: _fit_minibatch(lr_schedule=0.5),
+        TypeError,
+        "lr_schedule must be a callable epoch -> factor, got float",
+        "fit_minibatch-schedule-type",
+    ),
+    case(
+        lambda: _fit_minibatch(lr_schedule=lambda epoch: 1.0 - epoch),
+        ValueError,
+        "lr_schedule(1) must be a finite positive number, got 0.0",
+        "fit_minibatch-schedule-value",
+    ),
+    case(
+        lambda: _fit_minibatch(record_every=4),
+        ValueError,
+        "record_every must divide the number of steps (num_epochs * steps_per_epoch = 6) so that the final "
+        "parameters are recorded, got record_every=4",
+        "fit_minibatch-record_every",
+    ),
+    case(
+        lambda: _fit_minibatch(x_val=X()),
+        ValueError,
+        "x_val and y_val must be given together, got only one of them",
+        "fit_minibatch-val-alone",
+    ),
+]
+ALL_CASES += MINIBATCH
+
+
 @pytest.mark.parametrize(("call", "exc", "pattern"), ALL_CASES)
 def test_bad_input_raises(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
