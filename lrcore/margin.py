@@ -46,7 +46,7 @@ _C = 1e8
 #: margins of its solution are 1 only to about 1e-4 whatever the tolerance; below 1e-6 it
 #: only takes more iterations (80,000 on chapter 17's data at 1e-6).
 _TOL = 1e-6
-#: SVC's iteration cap: on data that are not separable its solver can take millions.
+#: SVC's iteration cap, a safeguard: the linear program has already refused data that are not separable.
 _MAX_ITER = 200_000
 #: How far from 1 a margin may be in the check that the SVM found is a hard-margin one.
 _MARGIN_TOL = 1e-3
@@ -167,7 +167,7 @@ def angle_between(u: Tensor, v: Tensor) -> Tensor:
 
     Computed as ``2 atan2(||u' - v'||, ||u' + v'||)`` with ``u' = u / ||u||`` and
     ``v' = v / ||v||``, which is accurate at every angle; ``arccos`` of the cosine cannot
-    resolve angles below about 1e-8 in float64 (or 3e-4 in float32), where the cosine rounds to 1.
+    resolve angles below about 1e-8 in float64 (or 2e-4 in float32), where the cosine rounds to 1.
 
     Parameters
     ----------
