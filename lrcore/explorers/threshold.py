@@ -71,6 +71,8 @@ class ThresholdSweep:
         ``(fpr, tpr)`` of :func:`lrcore.roc_curve` on the logits.
     pr : tuple of Tensor
         ``(precision, recall)`` of :func:`lrcore.precision_recall_curve` on the logits.
+    cost_fn, cost_fp : float or None
+        The costs the sweep was given, as floats; both ``None`` without costs.
     """
 
     thresholds: tuple[float, ...]
