@@ -21,7 +21,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from lrcore._validation import _type_name, check_count, check_probabilities, check_same_rows
+from lrcore._validation import _type_name, check_count, check_memory, check_probabilities, check_same_rows
 from lrcore.metrics import _check_binary
 
 STRATEGIES = ("uniform", "quantile")
@@ -140,6 +140,8 @@ def calibration_curve(y_prob: Tensor, y_true: Tensor, n_bins: int = 10, strategy
     """
     p, y = _check_inputs(y_prob, y_true)
     n_bins = check_count("n_bins", n_bins, minimum=1)
+    # Edges, counts and two sums per bin, 8 bytes each: refuse a silly n_bins before allocating.
+    check_memory(f"calibration_curve with n_bins={n_bins}", 32 * (n_bins + 1), "use fewer bins")
     edges = _bin_edges(p, n_bins, _check_strategy(strategy))
     # searchsorted's default side: a probability equal to an inner edge goes to the lower bin.
     bin_of = torch.searchsorted(edges[1:-1].contiguous(), p)
