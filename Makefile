@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SITE := _build/html/index.html
 
-.PHONY: book test lint unit nbval reproducible links site-weight browser bench bench-build clean fuzz
+.PHONY: book test lint unit nbval reproducible links site-weight pdf pdf-check browser bench bench-build clean fuzz
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
@@ -20,6 +20,7 @@ book: $(INSTALLED)
 	$(BIN)/python tools/build_book.py
 	$(BIN)/python -m build --wheel --no-isolation --outdir _build/html/_downloads .
 	$(BIN)/python tools/student_notebooks.py
+	$(BIN)/python tools/build_pdf.py
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +31,23 @@ $(INSTALLED): requirements.txt pyproject.toml
 $(SITE):
 	$(MAKE) book
 
-test: book lint unit nbval reproducible links site-weight browser
+test: book lint unit nbval reproducible links site-weight pdf-check browser
+
+# The whole book as one PDF (tools/build_pdf.py: Sphinx's single page printed by Chromium, from the
+# site build's execution cache) into _build/html/_downloads/lrcore-book.pdf, where the site links
+# it; `make book` makes it too. Then its tests (tests/test_pdf.py).
+pdf: $(INSTALLED) | $(SITE)
+	$(BIN)/python tools/build_pdf.py
+	$(MAKE) pdf-check
+
+pdf-check: $(INSTALLED) | $(SITE)
+	$(BIN)/python -m pytest tests/test_pdf.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check lrcore tests benchmarks tools book
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/test_links.py
+	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
 
 # Strict nbval (tests/nbval_book.py) on the notebooks the build executed, as it executed them.
 nbval: $(INSTALLED)
