@@ -243,7 +243,12 @@ def test_dark_mode_switches_the_figure_colours(open_page):
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(f"() => axe.run('#{spec.root}', {{resultTypes: ['violations'], preload: false}})")
     serious = [
-        (v["id"], v["impact"], [node["target"] for node in v["nodes"]][:3], [node["any"][0]["message"] for node in v["nodes"] if node["any"]][:1])
+        (
+            v["id"],
+            v["impact"],
+            [node["target"] for node in v["nodes"]][:3],
+            [node["any"][0]["message"] for node in v["nodes"] if node["any"]][:1],
+        )
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
