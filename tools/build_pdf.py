@@ -9,10 +9,10 @@ the site is built. Three steps:
    own doctrees and executed notebooks go to ``<build>/pdf/`` and never touch the site's.
 2. That page is served on 127.0.0.1 and opened in Chromium (the one the browser tests use:
    ``tests/browser/book_site.py``). Once MathJax has typeset every formula and every image is
-   decoded, a script turns the page into a book: a title page, a table of contents, numbered
-   parts and chapters, the solutions of each chapter's exercises gathered at the end of that
-   chapter. The print style sheet (``book/_ext/book_pdf/book-print.css``) leaves out the site's
-   navigation and shows what a click would open.
+   decoded, a script (``book/_ext/book_pdf/book-print.js``) turns the page into a book: a title
+   page, a table of contents, numbered parts and chapters, links that stay inside the PDF or
+   point at the published site, the solutions (folded on the site) open after their exercises at
+   the end of each chapter. Its style sheet (``book-print.css``) leaves out the site's navigation.
 3. Chromium prints it (``page.pdf``: A4, page numbers in the footer, an outline of the headings,
    a tagged PDF). The first print tells on which page each chapter starts (its named
    destination); the second prints those page numbers into the table of contents.

@@ -38,7 +38,6 @@ async (book) => {
     element.replaceWith(copy);
     return copy;
   };
-  const chapterOf = new Map();  // section element -> {number, ...}
   let previous = root;
   book.parts.forEach((part, partIndex) => {
     const divider = document.createElement('section');
@@ -76,15 +75,10 @@ async (book) => {
       }
       previous.after(section);
       previous = section;
-      chapterOf.set(section, {docname, number, title});
       made.chapters.push({docname, number, title: rendered || title});
       made.anchors.push(anchor);
     }
   });
-  const chapterAround = (element) => {
-    const section = element.closest('.lrbook-chapter');
-    return section ? chapterOf.get(section) : null;
-  };
 
   // -- Ids the single page holds twice (docutils numbers its automatic ids per page: id1, id2...;
   // two chapters may have a section of the same name). A link to one goes to the element it meant:
@@ -117,33 +111,8 @@ async (book) => {
   }
   for (const element of document.querySelectorAll('[data-lrbook-id]')) element.id = element.dataset.lrbookId;
 
-  // -- Numbers. Each page of the site numbers its equations, figures, tables and exercises from 1;
-  // in one book they carry their chapter's number: (3) in chapter 6 is (6.3), and so is every
-  // reference to it.
-  const prefix = (text, number) => text.replace(/\d+/, (k) => `${number}.${k}`);
-  for (const span of document.querySelectorAll('.caption-number, .eqno')) {
-    const chapter = chapterAround(span);
-    if (chapter && chapter.number !== null) {
-      const text = [...span.childNodes].find(n => n.nodeType === Node.TEXT_NODE && /\d/.test(n.textContent));
-      if (text) text.textContent = prefix(text.textContent, chapter.number);
-    }
-  }
-  const numbered = (element) =>
-    element.matches('.math, .exercise, figure, .figure, table, .table-wrapper') ||
-    (element.closest('figure, .exercise') !== null) || /^equation-/.test(element.id);
-  for (const a of document.querySelectorAll('a[href^="#"]')) {
-    const target = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
-    if (!target || !numbered(target)) continue;
-    const chapter = chapterAround(target);
-    if (!chapter || chapter.number === null) continue;
-    const walker = document.createTreeWalker(a, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      if (/\d/.test(node.textContent)) {
-        node.textContent = prefix(node.textContent, chapter.number);
-        break;
-      }
-    }
-  }
+  // Equations, figures and exercises keep the site's numbers: Sphinx numbers them through the
+  // whole book, so "(28)" or "Fig. 9" names one thing in the PDF too, as on the site.
 
   // -- What a click would open on the site is open on paper: solutions, dropdowns, hidden cells.
   for (const element of document.querySelectorAll('.toggle-hidden')) element.classList.remove('toggle-hidden');
