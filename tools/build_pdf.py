@@ -113,12 +113,15 @@ extensions = [e for e in extensions if e != "notebook_downloads"]
 
 
 def setup(app):
-    # sphinx-jupyterbook-latex (loaded by jupyter-book) puts a HiddenCellNode beside every
-    # toctree, for its LaTeX table of contents, and tells only the builders named html, latex,
-    # text, man and texinfo to skip it: singlehtml is told here.
-    from sphinx_jupyterbook_latex.nodes import HiddenCellNode, visit_HiddenCellNode
+    # Extensions that register their nodes for the builder named html only (myst-nb's
+    # HideCodeCellNode, sphinx-jupyterbook-latex's HiddenCellNode) would leave singlehtml unable
+    # to write them: Sphinx falls back to the html format's handlers only for a builder with
+    # none of its own, and some extension registers singlehtml ones. singlehtml gets html's.
+    def share_html_handlers(app):
+        handlers = app.registry.translation_handlers
+        handlers["singlehtml"] = {{**handlers.get("html", {{}}), **handlers.get("singlehtml", {{}})}}
 
-    app.add_node(HiddenCellNode, override=True, singlehtml=(visit_HiddenCellNode, None))
+    app.connect("builder-inited", share_html_handlers)
     # MathJax on the single page (Sphinx adds it only to pages it thinks have math), as
     # jupyter-book build --builder singlehtml does.
     app.set_html_assets_policy("always")
