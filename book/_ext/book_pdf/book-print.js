@@ -114,9 +114,11 @@ async (book) => {
   // Equations, figures and exercises keep the site's numbers: Sphinx numbers them through the
   // whole book, so "(28)" or "Fig. 9" names one thing in the PDF too, as on the site.
 
-  // -- What a click would open on the site is open on paper: solutions, dropdowns, hidden cells.
+  // -- What a click would open on the site is open on paper: solutions and other dropdowns.
   for (const element of document.querySelectorAll('.toggle-hidden')) element.classList.remove('toggle-hidden');
-  for (const details of document.querySelectorAll('details')) details.open = true;
+  // Not the code of cells the chapters hide (tag hide-input: myst-nb's details.hide), which the
+  // site also shows only on request: the print leaves it out (book-print.css).
+  for (const details of document.querySelectorAll('details:not(.hide)')) details.open = true;
   for (const element of document.querySelectorAll('.dropdown')) element.classList.remove('dropdown');
 
   // -- Title page and contents, before the introduction.
