@@ -272,6 +272,24 @@ def test_plain_text_is_the_description(figure):
     assert figure._repr_html_() == figure.html
 
 
+def test_default_description_says_what_is_drawn():
+    # Written out by hand from _explorer's arguments (the start of _problem, RATES, MOMENTA, 120 steps).
+    x, y, w, b = _problem()
+    figure = _explorer(description=None)
+    text = figure.html
+    start = f"from w = {w.item():g}, b = {b.item():g}, for 120 steps."
+    assert f"Gradient descent with momentum on the one-feature loss landscape, {start}" in text
+    assert (
+        f"The sliders choose the learning rate ({len(RATES)} values from {RATES[0]:g} to {RATES[-1]:g}), "
+        f"the momentum ({len(MOMENTA)} values from {MOMENTA[0]:g} to {MOMENTA[-1]:g}) and the step." in text
+    )
+    assert f"the image shows the whole run of the learning rate {RATES[0]:g} with momentum {MOMENTA[0]:g}." in text
+    one = _explorer(description=None, momenta=[0.0], learning_rates=[1.0, 3.0], initial_learning_rate=3.0)
+    assert "Gradient descent on the one-feature" in one.html and "momentum" not in repr(one)
+    assert "learning rate (2 values from 1 to 3) and the step." in repr(one)
+    assert repr(one).endswith("the image shows the whole run of the learning rate 3.")
+
+
 def test_one_momentum_has_no_momentum_slider():
     parsed = _parse(_explorer(momenta=[0.0], learning_rates=[1.0, 3.0]).html)
     assert [attrs["id"] for tag, attrs in parsed.tags if tag == "input"] == [
@@ -349,7 +367,7 @@ def test_log_spaced():
         ({"initial_learning_rate": 2.0}, ValueError, r"initial_learning_rate must be one of the grid's values"),
         ({"initial_momentum": True}, TypeError, "initial_momentum must be a real number, got bool"),
         ({"description": "  "}, ValueError, "description must not be empty"),
-        ({"description": None}, TypeError, "description must be a str, got NoneType"),
+        ({"description": 3}, TypeError, "description must be a str, got int"),
         ({"w_range": (4.0, -1.0)}, ValueError, "w_range must satisfy low < high"),
         ({"num_steps": 0}, ValueError, "num_steps must be"),
         ({"num_frames": 1}, ValueError, "num_frames must be"),

@@ -267,7 +267,7 @@ def descent_explorer(
     num_steps: int,
     w_range: tuple[float, float],
     b_range: tuple[float, float],
-    description: str,
+    description: str | None = None,
     initial_learning_rate: float | None = None,
     initial_momentum: float | None = None,
     num_frames: int = 60,
@@ -289,9 +289,10 @@ def descent_explorer(
     w_range, b_range : pair of float
         The frame of the contour map. A path that leaves it is drawn to the frame's edge
         and marked as leaving.
-    description : str
+    description : str, optional
         What the figure shows, in words: shown under it and named by its drawing's ``aria``
-        description.
+        description. Default: the panels, the start, the number of steps, the sliders' grids
+        and the setting the static image shows (:func:`_default_description`).
     initial_learning_rate, initial_momentum : float, optional
         The setting shown first, one of the grid's values (default: the smallest of each).
     num_frames : int, default 60
@@ -304,7 +305,8 @@ def descent_explorer(
         is the :class:`DescentPaths` it draws, unrounded.
     """
     name = _html.check_name(name)
-    description = _check_text("description", description)
+    if description is not None:
+        description = _check_text("description", description)
     w_low, w_high = _check_range("w_range", w_range)
     b_low, b_high = _check_range("b_range", b_range)
     num_steps = check_count("num_steps", num_steps, minimum=1)
@@ -321,6 +323,8 @@ def descent_explorer(
     r0 = _grid_index("initial_learning_rate", rates, initial_learning_rate, rates[0])
     m0 = _grid_index("initial_momentum", moms, initial_momentum, moms[0])
     paths = descent_paths(x, y, w, b, rates, moms, num_steps, steps)
+    if description is None:
+        description = _default_description(paths, float(w.reshape(-1)[0]), float(b.reshape(-1)[0]), r0, m0)
 
     x64 = x.detach().to(torch.float64)
     y64 = y.detach().to(torch.float64)
@@ -361,7 +365,9 @@ def descent_explorer(
         "initial": [r0, m0, len(steps) - 1],
     }
 
-    fallback = _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top)
+    # Rounded like everything the PNG draws, so that its pixels do not move with last-bit differences.
+    minimum = tuple(_html.round_significant(v.item(), DIGITS) for v in (w_star, b_star))
+    fallback = _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, data["best"])
     svg = _svg(name, J, ws, bs, levels, frame, (w_star.item(), b_star.item()), num_steps, loss_top)
     root = _html.element_id(name)
     controls = [
@@ -485,7 +491,28 @@ _CSS = """
 """
 
 
-def _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top):
+def _default_description(paths: DescentPaths, w0: float, b0: float, r0: int, m0: int) -> str:
+    """The figure in words, from what it draws: its panels, its start, its grids, the static image's setting."""
+    rates, moms = paths.learning_rates, paths.momenta
+    num_steps = int(paths.steps[-1])
+    with_momentum = len(moms) > 1
+    setting = "learning rate and momentum" if with_momentum else "learning rate"
+    sliders = f"the learning rate ({len(rates)} values from {rates[0]:g} to {rates[-1]:g})"
+    shown = f"the learning rate {rates[r0]:g}"
+    if with_momentum:
+        sliders += f", the momentum ({len(moms)} values from {moms[0]:g} to {moms[-1]:g})"
+        shown += f" with momentum {moms[m0]:g}"
+    return (
+        f"Gradient descent{' with momentum' if with_momentum else ''} on the one-feature loss landscape, "
+        f"from w = {w0:g}, b = {b0:g}, for {num_steps} steps. Left: contour lines of the training loss over "
+        f"(w, b), the minimum marked by a cross, and the path of the chosen {setting} (faint: the whole run; "
+        "bold: up to the chosen step). Right: the training loss against the step (logarithmic axis), the loss "
+        f"at the minimum dashed. The sliders choose {sliders} and the step. Without JavaScript, the image "
+        f"shows the whole run of {shown}."
+    )
+
+
+def _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, loss_star):
     """The static figure: the first setting's path over the contour lines, and its loss curve."""
     fig, (ax_map, ax_loss) = plt.subplots(1, 2, figsize=(9.6, 3.9), layout="constrained", width_ratios=(1.15, 1))
     ax_map.contour(ws, bs, J.T, levels=levels, colors="#0b3d6b", linewidths=0.8, alpha=0.7)
@@ -493,9 +520,13 @@ def _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top):
     b_path = _html.round_all(np.clip(paths.biases[r0, m0], *frame["b"]), DIGITS)
     ax_map.plot(w_path, b_path, color=COLORS["red"], lw=2)
     ax_map.plot(w_path[:1], b_path[:1], "o", color=COLORS["red"], mfc="white")
+    # The cross and the dashed line of the live figure, so that the caption holds without JavaScript too.
+    ax_map.plot(*minimum, "x", color="black", ms=8, mew=1.5)
     ax_map.set(xlim=frame["w"], ylim=frame["b"], xlabel="weight w", ylabel="bias b")
     steps = paths.steps.astype(float)
     ax_loss.plot(steps, _html.round_all(paths.losses[r0, m0], DIGITS), color=COLORS["red"], lw=2)
+    # A line through data points, not axhline: that would widen the symlog axis to negative steps.
+    ax_loss.plot([steps[0], steps[-1]], [loss_star, loss_star], color="gray", ls="--", lw=1)
     ax_loss.set_xscale("symlog", linthresh=1)
     ax_loss.set(ylim=(0, loss_top), xlabel="step", ylabel="training loss")
     rate, momentum = paths.learning_rates[r0], paths.momenta[m0]
