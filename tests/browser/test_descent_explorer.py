@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from book_site import AXE
+from theme import luminance, switch_to_dark
 
 
 @dataclass(frozen=True)
@@ -216,29 +217,17 @@ def test_in_print_the_fallback_image_replaces_the_controls(open_page):
     page.context.close()
 
 
-def _luminance(css: str) -> float:
-    rgb = [int(float(v)) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def test_dark_mode_switches_the_figure_colours(open_page):
     spec = CHAPTERS["06"]
     page, visit, root = _open(open_page, spec)
     colours = """r => [getComputedStyle(r.querySelector('svg text')).fill,
                        getComputedStyle(r.querySelector('.lrx-contour')).stroke]"""
     light = root.evaluate(colours)
-    html = page.locator("html")
-    toggle = page.locator(".theme-switch-button").first
-    for _ in range(3):  # the theme's toggle cycles light -> dark -> auto
-        if html.get_attribute("data-theme") == "dark":
-            break
-        toggle.click()
-    assert html.get_attribute("data-theme") == "dark"
+    switch_to_dark(page)
     dark = root.evaluate(colours)
     page_background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert _luminance(page_background) < 0.1
-    assert all(_luminance(a) < 0.1 < 0.4 < _luminance(b) for a, b in zip(light, dark, strict=True)), (light, dark)
+    assert luminance(page_background) < 0.1
+    assert all(luminance(a) < 0.1 < 0.4 < luminance(b) for a, b in zip(light, dark, strict=True)), (light, dark)
     # axe-core on the figure in dark mode: colour contrast of its text, labels, names.
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(f"() => axe.run('#{spec.root}', {{resultTypes: ['violations'], preload: false}})")

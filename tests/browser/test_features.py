@@ -7,6 +7,7 @@ import io
 import numpy as np
 from book_site import SCREENSHOTS, page_id
 from PIL import Image
+from theme import contrast, luminance, rgb, switch_to_dark
 
 #: The chapter that introduces the sigmoid, and the one with the exercises.
 SIGMOID_CHAPTER = "book/03_model.html"
@@ -53,21 +54,6 @@ def test_solutions_are_collapsed_until_clicked(open_page):
     page.context.close()
 
 
-def _luminance(rgb: tuple[int, ...]) -> float:
-    """WCAG relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
-    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def _contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def _rgb(css: str) -> tuple[int, ...]:
-    return tuple(int(float(v)) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
-
-
 def test_dark_mode_toggle_keeps_figures_readable(open_page):
     """In dark mode the figures keep a light, opaque background and their dark ink.
 
@@ -79,16 +65,11 @@ def test_dark_mode_toggle_keeps_figures_readable(open_page):
     page, visit = open_page(SIGMOID_CHAPTER)
     html = page.locator("html")
     assert html.get_attribute("data-theme") == "light"
-    light_page = _rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
-    toggle = page.locator(".theme-switch-button").first
-    for _ in range(3):  # the toggle cycles light -> dark -> auto
-        if html.get_attribute("data-theme") == "dark":
-            break
-        toggle.click()
-    assert html.get_attribute("data-theme") == "dark", "the toggle never set data-theme=dark"
+    light_page = rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+    switch_to_dark(page)
     assert html.get_attribute("data-mode") == "dark"
-    dark_page = _rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
-    assert _luminance(dark_page) < 0.1 < _luminance(light_page), "the page did not turn dark"
+    dark_page = rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+    assert luminance(dark_page) < 0.1 < luminance(light_page), "the page did not turn dark"
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dark_shot = SCREENSHOTS / f"{page_id(SIGMOID_CHAPTER)}-dark.png"
@@ -98,15 +79,15 @@ def test_dark_mode_toggle_keeps_figures_readable(open_page):
     for index in range(figures.count()):
         figure = figures.nth(index)
         figure.scroll_into_view_if_needed()
-        background = _rgb(figure.evaluate("e => getComputedStyle(e).backgroundColor"))
-        assert _luminance(background) > 0.5, f"figure {index} lost its light background: {background}"
+        background = rgb(figure.evaluate("e => getComputedStyle(e).backgroundColor"))
+        assert luminance(background) > 0.5, f"figure {index} lost its light background: {background}"
         shot = Image.open(io.BytesIO(figure.screenshot(animations="disabled"))).convert("RGB")
         width, height = shot.size
         corners = [shot.getpixel((x, y)) for x in (3, width - 4) for y in (3, height - 4)]
-        assert all(_luminance(c) > 0.35 for c in corners), f"figure {index} has dark margins in dark mode: {corners}"
+        assert all(luminance(c) > 0.35 for c in corners), f"figure {index} has dark margins in dark mode: {corners}"
         pixels = np.asarray(shot).reshape(-1, 3)
         darkest = tuple(int(v) for v in pixels[np.argmin(pixels @ np.array([0.2126, 0.7152, 0.0722]))])
-        assert all(_contrast(c, darkest) >= 4.5 for c in corners), f"figure {index}: ink {darkest} washed out"
-        assert _contrast(corners[0], dark_page) >= 3, f"figure {index} does not stand out from the dark page"
+        assert all(contrast(c, darkest) >= 4.5 for c in corners), f"figure {index}: ink {darkest} washed out"
+        assert contrast(corners[0], dark_page) >= 3, f"figure {index} does not stand out from the dark page"
     assert visit.console_errors == []
     page.context.close()

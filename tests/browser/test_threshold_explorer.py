@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from book_site import AXE
+from theme import luminance, switch_to_dark
 
 #: The slider's grid in both chapters: 0.01, 0.02, ..., 0.99 (13's cost sweep).
 GRID = [round(k / 100, 2) for k in range(1, 100)]
@@ -202,29 +203,17 @@ def test_in_print_the_fallback_image_replaces_the_controls(open_page):
     page.context.close()
 
 
-def _luminance(css: str) -> float:
-    rgb = [int(float(v)) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def test_dark_mode_switches_the_figure_colours(open_page):
     page, visit = open_page(CHAPTERS["13"].path)
     root = page.locator(f"#{CHAPTERS['13'].root}")
     root.scroll_into_view_if_needed()
     text_fill = "r => getComputedStyle(r.querySelector('svg text')).fill"
     light = root.evaluate(text_fill)
-    html = page.locator("html")
-    toggle = page.locator(".theme-switch-button").first
-    for _ in range(3):  # the theme's toggle cycles light -> dark -> auto
-        if html.get_attribute("data-theme") == "dark":
-            break
-        toggle.click()
-    assert html.get_attribute("data-theme") == "dark"
+    switch_to_dark(page)
     dark = root.evaluate(text_fill)
     page_background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert _luminance(light) < 0.1 < 0.5 < _luminance(dark), (light, dark)
-    assert _luminance(page_background) < 0.1
+    assert luminance(light) < 0.1 < 0.5 < luminance(dark), (light, dark)
+    assert luminance(page_background) < 0.1
     # axe-core on the figure in dark mode: colour contrast of its text, labels, names.
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(f"() => axe.run('#{CHAPTERS['13'].root}', {{resultTypes: ['violations'], preload: false}})")
