@@ -13,7 +13,7 @@ import warnings
 import torch
 from torch import Tensor
 
-from lrcore._validation import NonFiniteWarning
+from lrcore._validation import NonFiniteWarning, external_stacklevel
 
 
 def _all_finite(t: Tensor) -> bool:
@@ -64,12 +64,25 @@ def mean(t: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return ((t / scale).mean() if dim is None else (t / scale).mean(dim=dim, keepdim=keepdim)) * scale
 
 
-def warn_if_not_finite(result: Tensor, what: str, hint: str, stacklevel: int = 3) -> None:
-    """Warn (:class:`NonFiniteWarning`) if ``result`` holds NaN or inf."""
+def linspace(low: float, high: float, num: int, dtype: torch.dtype, device: torch.device | str = "cpu") -> Tensor:
+    """``torch.linspace(low, high, num)``, also where ``high - low`` exceeds the dtype's range.
+
+    ``torch.linspace`` steps by ``(high - low) / (num - 1)``, which is inf for ``(-2e38, 2e38)``
+    in float32 (or ``(-1e308, 1e308)`` in float64) and fills the grid with inf and NaN. There the
+    grid of the halves is doubled: exact, as doubling is. Ordinary ranges get torch's grid, bit for bit.
+    """
+    largest = torch.finfo(dtype).max
+    if high / 2 - low / 2 <= largest / 2:
+        return torch.linspace(low, high, num, dtype=dtype, device=device)
+    return torch.linspace(low / 2, high / 2, num, dtype=dtype, device=device) * 2
+
+
+def warn_if_not_finite(result: Tensor, what: str, hint: str) -> None:
+    """Warn (:class:`NonFiniteWarning`) if ``result`` holds NaN or inf, naming lrcore's caller's line."""
     if not _all_finite(result):
         bad = int((~torch.isfinite(result)).sum())
         warnings.warn(
             f"{what} has {bad} non-finite value{'s' if bad != 1 else ''} (NaN or inf): {hint}",
             NonFiniteWarning,
-            stacklevel=stacklevel,
+            stacklevel=external_stacklevel(),
         )

@@ -8,7 +8,12 @@ what was expected and shows what came, so that a learner can fix the call withou
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
+import os
+import sys
+from collections.abc import Callable
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,6 +37,50 @@ class NonFiniteWarning(UserWarning):
     The true value is beyond the dtype's range (an overflow), or an iteration diverged. The
     docstring of each function that can emit it says when.
     """
+
+
+#: lrcore's own directory: frames of files under it are not the caller a warning should name.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def external_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` in the calling function that names lrcore's caller.
+
+    It counts the frames of lrcore's own files (the :func:`checked_by` wrappers included) from
+    the function that calls it outwards, so that a warning points at the user's line.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def checked_by(check: Callable[..., dict | None]) -> Callable[[Callable], Callable]:
+    """Decorate a function so that ``check`` sees its arguments first.
+
+    ``check`` is called with the call's arguments by name, defaults filled in. It raises
+    ``TypeError`` or ``ValueError`` for a bad argument; it may return a dict of arguments to
+    replace (``{"n": 3}`` for an ``n`` given as ``numpy.int64(3)``), or None. The decorated
+    function's body then holds the algorithm only, which is what a chapter shows. A call that
+    does not match the signature gets Python's own ``TypeError``.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                return function(*args, **kwargs)  # raises Python's own message for the call
+            bound.apply_defaults()
+            bound.arguments.update(check(**bound.arguments) or {})
+            return function(*bound.args, **bound.kwargs)
+
+        return checked
+
+    return decorate
 
 
 def _type_name(value: object) -> str:

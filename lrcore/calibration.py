@@ -21,7 +21,14 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from lrcore._validation import _type_name, check_count, check_memory, check_probabilities, check_same_rows
+from lrcore._validation import (
+    _type_name,
+    check_count,
+    check_memory,
+    check_probabilities,
+    check_same_rows,
+    checked_by,
+)
 from lrcore.metrics import _check_binary
 
 STRATEGIES = ("uniform", "quantile")
@@ -142,7 +149,15 @@ def calibration_curve(y_prob: Tensor, y_true: Tensor, n_bins: int = 10, strategy
     n_bins = check_count("n_bins", n_bins, minimum=1)
     # Edges, counts and two sums per bin, 8 bytes each: refuse a silly n_bins before allocating.
     check_memory(f"calibration_curve with n_bins={n_bins}", 32 * (n_bins + 1), "use fewer bins")
-    edges = _bin_edges(p, n_bins, _check_strategy(strategy))
+    return _calibration_curve(p, y, n_bins, _check_strategy(strategy))
+
+
+def _calibration_curve(p: Tensor, y: Tensor, n_bins: int, strategy: str) -> CalibrationCurve:
+    """Bin the probabilities ``p`` (n,); per non-empty bin, the fraction of ``y`` (n,) that is 1 and the mean ``p``.
+
+    Both float64. The bins are equal-width on [0, 1] (``"uniform"``) or at ``p``'s quantiles.
+    """
+    edges = _bin_edges(p, n_bins, strategy)
     # searchsorted's default side: a probability equal to an inner edge goes to the lower bin.
     bin_of = torch.searchsorted(edges[1:-1].contiguous(), p)
     counts = torch.bincount(bin_of, minlength=n_bins)
@@ -184,6 +199,12 @@ def expected_calibration_error(y_prob: Tensor, y_true: Tensor, n_bins: int = 10,
     return (weights * (curve.fraction_positive - curve.mean_predicted).abs()).sum().item()
 
 
+def _check_brier_score_args(y_prob: object, y_true: object) -> dict:
+    p, y = _check_inputs(y_prob, y_true)
+    return {"y_prob": p, "y_true": y}
+
+
+@checked_by(_check_brier_score_args)
 def brier_score(y_prob: Tensor, y_true: Tensor) -> float:
     """Mean squared difference between the predicted probability and the 0/1 label.
 
@@ -208,8 +229,7 @@ def brier_score(y_prob: Tensor, y_true: Tensor) -> float:
     >>> round(brier_score(y_prob, torch.tensor([[1], [0]])), 12)  # (0.1**2 + 0.2**2) / 2
     0.025
     """
-    p, y = _check_inputs(y_prob, y_true)
-    return ((p - y) ** 2).mean().item()
+    return ((y_prob - y_true) ** 2).mean().item()
 
 
 def brier_decomposition(
@@ -244,6 +264,14 @@ def brier_decomposition(
     """
     curve = calibration_curve(y_prob, y_true, n_bins, strategy)
     p, y = _check_inputs(y_prob, y_true)
+    return _brier_parts(p, y, curve)
+
+
+def _brier_parts(p: Tensor, y: Tensor, curve: CalibrationCurve) -> BrierDecomposition:
+    """Murphy's three parts and the two within-bin terms, from ``p``, ``y`` (n,) and their ``curve``.
+
+    ``brier = reliability - resolution + uncertainty + within_bin_variance - within_bin_covariance``.
+    """
     n = p.shape[0]
     share = curve.counts.double() / n
     base_rate = y.mean()

@@ -38,6 +38,7 @@ that returns a bool is a detector too.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import warnings
@@ -1436,7 +1437,7 @@ def _inspect(spec: _Spec, outcome: Outcome, call_args: tuple) -> None:
 
 
 def _argument_names(fn: Callable) -> list[str]:
-    code = fn.__code__
+    code = inspect.unwrap(fn).__code__  # lrcore's functions are wrapped by _validation.checked_by
     return list(code.co_varnames[: code.co_argcount])
 
 

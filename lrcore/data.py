@@ -79,6 +79,34 @@ def train_val_test_split(
     X_train, X_val, X_test, y_train, y_val, y_test
         Parts of the same type as the inputs.
     """
+    _check_split_args(X, y, val_size, test_size, seed, stratify)
+    try:
+        return _split_in_three(X, y, val_size, test_size, int(seed), bool(stratify))
+    except ValueError as error:  # too few samples, or a class too small to stratify
+        raise ValueError(f"X and y ({len(X)} samples) cannot be split so: {error}") from error
+
+
+def _split_in_three(X, y, val_size: float, test_size: float, seed: int, stratify: bool) -> tuple:
+    """Cut the test part, then the validation part out of the rest; the rest is for training.
+
+    ``X`` has n rows and ``y`` n entries; ``val_size`` and ``test_size`` are fractions of all n.
+    Returns ``X_train, X_val, X_test, y_train, y_val, y_test``, parts of the inputs' types.
+    """
+    X_rest, X_test, y_rest, y_test = _sk_train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
+    )
+    X_train, X_val, y_train, y_val = _sk_train_test_split(
+        X_rest,
+        y_rest,
+        test_size=val_size / (1 - test_size),  # of the rest: val_size of the whole
+        random_state=seed,
+        stratify=y_rest if stratify else None,
+    )
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def _check_split_args(X, y, val_size, test_size, seed, stratify) -> None:
+    """The argument checks of :func:`train_val_test_split`."""
     for name, value in (("val_size", val_size), ("test_size", test_size)):
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
@@ -89,7 +117,7 @@ def train_val_test_split(
     seed = check_count("seed", seed)
     if seed >= 2**32:
         raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {seed}")
-    stratify = check_bool("stratify", stratify)
+    check_bool("stratify", stratify)
     for name, value in (("X", X), ("y", y)):
         if not isinstance(value, _SPLITTABLE):
             raise TypeError(f"{name} must be a DataFrame, Series, ndarray, list or tensor, got {_type_name(value)}")
@@ -97,20 +125,6 @@ def train_val_test_split(
             raise ValueError(f"{name} must have one entry per sample, got a 0-d value")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same number of samples, got {len(X)} and {len(y)}")
-    try:
-        X_rest, X_test, y_rest, y_test = _sk_train_test_split(
-            X, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
-        )
-        X_train, X_val, y_train, y_val = _sk_train_test_split(
-            X_rest,
-            y_rest,
-            test_size=val_size / (1 - test_size),
-            random_state=seed,
-            stratify=y_rest if stratify else None,
-        )
-    except ValueError as error:  # too few samples, or a class too small to stratify
-        raise ValueError(f"X and y ({len(X)} samples) cannot be split so: {error}") from error
-    return X_train, X_val, X_test, y_train, y_val, y_test
 
 
 def to_tensors(*arrays, dtype: torch.dtype = torch.float32) -> tuple[Tensor, ...]:

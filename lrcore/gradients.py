@@ -19,6 +19,7 @@ from lrcore._validation import (
     check_probabilities,
     check_same_dtype,
     check_same_rows,
+    checked_by,
 )
 
 
@@ -32,6 +33,7 @@ def _check_gradient_inputs(x: Tensor, y_pred: Tensor, y_true: Tensor) -> None:
     check_same_dtype("y_pred", y_pred, "y_true", y_true)
 
 
+@checked_by(_check_gradient_inputs)
 def compute_gradients(x: Tensor, y_pred: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor]:
     """Closed-form gradient of the mean BCE with respect to ``w`` and ``b``.
 
@@ -57,11 +59,18 @@ def compute_gradients(x: Tensor, y_pred: Tensor, y_true: Tensor) -> tuple[Tensor
     >>> dw.shape, db
     (torch.Size([3, 1]), tensor([[-0.5000]]))
     """
-    _check_gradient_inputs(x, y_pred, y_true)
     residual = y_pred - y_true
     return _numerics.mean_of_products(x, residual), residual.mean().reshape(1, 1)
 
 
+def _check_dJi_dS_args(y_pred: object, y_true: object) -> None:
+    check_probabilities("y_pred", y_pred)
+    check_labels("y_true", y_true)
+    check_same_rows("y_pred", y_pred, "y_true", y_true)
+    check_same_dtype("y_pred", y_pred, "y_true", y_true)
+
+
+@checked_by(_check_dJi_dS_args)
 def dJi_dS(y_pred: Tensor, y_true: Tensor) -> Tensor:
     """Derivative of each sample's loss with respect to its prediction.
 
@@ -82,15 +91,16 @@ def dJi_dS(y_pred: Tensor, y_true: Tensor) -> Tensor:
         beyond the dtype's range (``s`` below about 3e-39 in float32): no warning, these
         infinities are the point of the function.
     """
-    check_probabilities("y_pred", y_pred)
-    check_labels("y_true", y_true)
-    check_same_rows("y_pred", y_pred, "y_true", y_true)
-    check_same_dtype("y_pred", y_pred, "y_true", y_true)
     # Only the term whose label weight is 1 is kept: written as the sum of both, a sure and
     # right prediction (s = 1 for y = 1) would compute 0 / 0 = nan in the other term.
     return torch.where(y_true == 1, -1 / y_pred, 1 / (1 - y_pred))
 
 
+def _check_dS_dZ_args(y_pred: object) -> None:
+    check_probabilities("y_pred", y_pred)
+
+
+@checked_by(_check_dS_dZ_args)
 def dS_dZ(y_pred: Tensor) -> Tensor:
     """Derivative of the sigmoid, written with its own output: ``s (1 - s)``.
 
@@ -103,10 +113,14 @@ def dS_dZ(y_pred: Tensor) -> Tensor:
     -------
     Tensor of shape (n, 1)
     """
-    check_probabilities("y_pred", y_pred)
     return y_pred * (1 - y_pred)
 
 
+def _check_x_matrix(x: object) -> None:
+    check_matrix("x", x)
+
+
+@checked_by(_check_x_matrix)
 def dZ_dW(x: Tensor) -> Tensor:
     """Derivative of ``z_i = x_i w + b`` with respect to ``w``: row ``i`` is ``x_i``.
 
@@ -119,9 +133,10 @@ def dZ_dW(x: Tensor) -> Tensor:
     Tensor of shape (n, D)
         A copy of ``x``: ``dz_i / dw_j = x_ij``.
     """
-    return check_matrix("x", x).clone()
+    return x.clone()
 
 
+@checked_by(_check_x_matrix)
 def dZ_dB(x: Tensor) -> Tensor:
     """Derivative of ``z_i = x_i w + b`` with respect to ``b``: one for every sample.
 
@@ -134,10 +149,10 @@ def dZ_dB(x: Tensor) -> Tensor:
     Tensor of shape (n, 1)
         Ones, of ``x``'s dtype and device.
     """
-    x = check_matrix("x", x)
     return torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
 
 
+@checked_by(_check_gradient_inputs)
 def compute_gradients_chain_rule(x: Tensor, y_pred: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor]:
     """The gradient of :func:`compute_gradients`, assembled factor by factor.
 
@@ -161,7 +176,6 @@ def compute_gradients_chain_rule(x: Tensor, y_pred: Tensor, y_true: Tensor) -> t
     NaN, although the product's limit is the finite ``s - y``. The same happens where ``dJ/ds``
     overflows (``s`` below about 3e-39 in float32). There the function uses that limit.
     """
-    _check_gradient_inputs(x, y_pred, y_true)
     first = dJi_dS(y_pred, y_true)  # (n, 1): infinite where the prediction is sure and wrong
     # inf * 0 is NaN; the product's limit there is s - y, the collapsed factor.
     dJ_dZ = torch.where(torch.isfinite(first), first * dS_dZ(y_pred), y_pred - y_true)

@@ -105,36 +105,45 @@ def loss_landscape(
                 f"overflows torch.float64: narrow the ranges"
             )
         dtype = torch.float64  # float32 sums that would overflow: compute in float64, round at the end
-    rows = max(1, 2**20 // (num * n))
     itemsize = torch.finfo(dtype).bits // 8
     check_memory(
         f"loss_landscape on a {num} x {num} grid",
         _landscape_bytes(num, n, itemsize),
         f"use num <= {_largest_num(n, itemsize)}",
     )
-    ws = torch.linspace(w_low, w_high, num, dtype=x.dtype, device=x.device)
-    bs = torch.linspace(b_low, b_high, num, dtype=x.dtype, device=x.device)
+    ws = _numerics.linspace(w_low, w_high, num, x.dtype, x.device)
+    bs = _numerics.linspace(b_low, b_high, num, x.dtype, x.device)
+    J = _loss_grid(x, y, ws, bs, dtype)
+    if dtype != x.dtype:
+        J = J.to(x.dtype)
+        _numerics.warn_if_not_finite(J, "loss_landscape's J", f"the loss there exceeds {x.dtype}'s range")
+    return J, ws, bs
+
+
+def _loss_grid(x: Tensor, y: Tensor, ws: Tensor, bs: Tensor, dtype: torch.dtype) -> Tensor:
+    """Mean BCE of ``sigmoid(w x + b)`` at every ``(ws[i], bs[j])``: a (num, num) tensor.
+
+    ``x``, ``y`` : (n, 1); ``ws``, ``bs`` : (num,). Sample i's loss is
+    ``softplus(w a_i + b c_i)`` with ``c_i = 1 - 2 y_i`` and ``a_i = c_i x_i``, computed in
+    ``dtype`` (float64 where float32 sums would overflow).
+    """
+    num, n = ws.shape[0], x.shape[0]
     signs = 1 - 2 * y.reshape(-1).to(dtype)  # c: +1 for a benign sample, -1 for a malignant one
     a = signs * x.reshape(-1).to(dtype)
     b_terms = bs.to(dtype)[None, :, None] * signs  # (1, num, n): b c_i, the same for every w
     J = torch.empty(num, num, dtype=dtype, device=x.device)
-    # A few rows of w at a time through one reused (rows, num, n) buffer of about 4 MB: large
-    # enough that each call does real work, small enough to stay in cache and to spare the
-    # allocator hundreds of MB of fresh pages per call.
+    # A few rows of w at a time through one reused (rows, num, n) buffer of about 4 MB.
+    rows = max(1, 2**20 // (num * n))
     buffer = torch.empty(rows, num, n, dtype=dtype, device=x.device)
     for start in range(0, num, rows):
         w_block = ws[start : start + rows].to(dtype)
         z = buffer[: w_block.shape[0]]
         torch.add(b_terms, w_block[:, None, None] * a, out=z)  # the margins w a_i + b c_i
-        # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9: far below
-        # what a contour plot shows, and it keeps the inner loop to one fused kernel, written in
-        # place (F.softplus has no out= argument, and a new block per call costs page faults).
+        # softplus returns z itself above z = 20, off by log1p(exp(-20)) < 2.1e-9, far below
+        # what a contour plot shows; in place, as F.softplus has no out= argument.
         torch.ops.aten.softplus.out(z, 1, 20, out=z)
         torch.mean(z, dim=-1, out=J[start : start + w_block.shape[0]])
-    if dtype != x.dtype:
-        J = J.to(x.dtype)
-        _numerics.warn_if_not_finite(J, "loss_landscape's J", f"the loss there exceeds {x.dtype}'s range")
-    return J, ws, bs
+    return J
 
 
 def _landscape_bytes(num: int, n: int, itemsize: int) -> int:

@@ -12,9 +12,18 @@ from lrcore._validation import (
     check_probabilities,
     check_same_dtype,
     check_same_rows,
+    checked_by,
 )
 
 
+def _check_binary_cross_entropy_args(y_pred: object, y_true: object) -> None:
+    y_pred = check_probabilities("y_pred", y_pred)
+    y_true = check_labels("y_true", y_true)
+    check_same_rows("y_pred", y_pred, "y_true", y_true)
+    check_same_dtype("y_pred", y_pred, "y_true", y_true)
+
+
+@checked_by(_check_binary_cross_entropy_args)
 def binary_cross_entropy(y_pred: Tensor, y_true: Tensor) -> Tensor:
     """Mean binary cross-entropy of predicted probabilities, as the textbook writes it.
 
@@ -43,16 +52,20 @@ def binary_cross_entropy(y_pred: Tensor, y_true: Tensor) -> Tensor:
     >>> binary_cross_entropy(torch.tensor([[0.5]]), torch.tensor([[1.0]]))
     tensor(0.6931)
     """
-    y_pred = check_probabilities("y_pred", y_pred)
-    y_true = check_labels("y_true", y_true)
-    check_same_rows("y_pred", y_pred, "y_true", y_true)
-    check_same_dtype("y_pred", y_pred, "y_true", y_true)
     # xlogy(0, 0) is 0, where a plain 0 * log(0) would be 0 * -inf = nan.
     per_sample = torch.xlogy(y_true, y_pred) + torch.xlogy(1 - y_true, 1 - y_pred)
     # 0.0 - ... rather than a plain minus: a perfect prediction gives 0.0, not -0.0.
     return 0.0 - per_sample.mean()
 
 
+def _check_bce_with_logits_args(z: object, y_true: object) -> None:
+    z = check_column("z", z)
+    y_true = check_labels("y_true", y_true)
+    check_same_rows("z", z, "y_true", y_true)
+    check_same_dtype("z", z, "y_true", y_true)
+
+
+@checked_by(_check_bce_with_logits_args)
 def binary_cross_entropy_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
     """Mean binary cross-entropy computed from the logits ``z``, finite for every finite z.
 
@@ -70,19 +83,16 @@ def binary_cross_entropy_with_logits(z: Tensor, y_true: Tensor) -> Tensor:
     Returns
     -------
     Tensor of shape ()
-        The mean loss; equal to :func:`binary_cross_entropy` of ``sigmoid(z)`` wherever
-        that one is finite, and finite for every finite ``z`` (a sum that would overflow is
-        redone on scaled values). Gradients flow through it.
+        The mean loss: in exact arithmetic equal to :func:`binary_cross_entropy` of
+        ``sigmoid(z)``; in floating point more accurate, most where ``sigmoid(z)`` is near 0
+        or 1, and finite for every finite ``z`` (a sum that would overflow is redone on
+        scaled values). Gradients flow through it.
 
     Examples
     --------
     >>> binary_cross_entropy_with_logits(torch.tensor([[1e4], [-1e4]]), torch.tensor([[1.0], [0.0]]))
     tensor(0.)
     """
-    z = check_column("z", z)
-    y_true = check_labels("y_true", y_true)
-    check_same_rows("z", z, "y_true", y_true)
-    check_same_dtype("z", z, "y_true", y_true)
     return _numerics.mean(per_sample_bce_with_logits(z, y_true))
 
 

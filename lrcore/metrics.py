@@ -30,6 +30,8 @@ from lrcore._validation import (
     check_same_rows,
     check_tensor,
     check_threshold,
+    checked_by,
+    external_stacklevel,
 )
 
 
@@ -48,6 +50,14 @@ def _check_binary(name: str, t: object) -> Tensor:
     return t
 
 
+def _check_confusion_matrix_args(y_pred: object, y_true: object) -> dict:
+    y_pred = _check_binary("y_pred", y_pred)
+    y_true = _check_binary("y_true", y_true)
+    check_same_rows("y_pred", y_pred, "y_true", y_true)
+    return {"y_pred": y_pred, "y_true": y_true}
+
+
+@checked_by(_check_confusion_matrix_args)
 def confusion_matrix(y_pred: Tensor, y_true: Tensor) -> Tensor:
     """Counts of the four outcomes, laid out as scikit-learn does.
 
@@ -69,16 +79,15 @@ def confusion_matrix(y_pred: Tensor, y_true: Tensor) -> Tensor:
     tensor([[0, 1],
             [1, 1]])
     """
-    y_pred = _check_binary("y_pred", y_pred)
-    y_true = _check_binary("y_true", y_true)
-    check_same_rows("y_pred", y_pred, "y_true", y_true)
     index = 2 * y_true.long() + y_pred.long()  # 0 = TN, 1 = FP, 2 = FN, 3 = TP
     return torch.bincount(index.reshape(-1), minlength=4).reshape(2, 2)
 
 
 def _ratio(numerator: int, denominator: int, metric: str, why: str) -> float:
     if denominator == 0:
-        warnings.warn(f"{metric} is 0/0 ({why}); reporting 0.0", UndefinedMetricWarning, stacklevel=3)
+        warnings.warn(
+            f"{metric} is 0/0 ({why}); reporting 0.0", UndefinedMetricWarning, stacklevel=external_stacklevel()
+        )
         return 0.0
     return numerator / denominator
 
@@ -170,6 +179,30 @@ def compute_metrics(y_pred: Tensor, y_true: Tensor) -> dict[str, float]:
     }
 
 
+def _check_trajectory_args(x: object, y_true: object, weights: object, biases: object, threshold: object) -> dict:
+    x = check_matrix("x", x).detach()
+    y_true = check_labels("y_true", y_true).detach()
+    check_same_rows("x", x, "y_true", y_true)
+    check_same_dtype("x", x, "y_true", y_true)
+    weights = check_tensor("weights", weights).detach()
+    biases = check_tensor("biases", biases).detach()
+    check_finite("weights", weights)
+    check_finite("biases", biases)
+    check_same_dtype("x", x, "weights", weights)
+    check_same_dtype("x", x, "biases", biases)
+    d = x.shape[1]
+    if weights.ndim != 3 or weights.shape[1:] != (d, 1):
+        raise ValueError(f"weights must have shape (k, {d}, 1), got shape {tuple(weights.shape)}")
+    if tuple(biases.shape) != (weights.shape[0], 1, 1):
+        raise ValueError(
+            f"biases must have shape ({weights.shape[0]}, 1, 1) to match weights of shape {tuple(weights.shape)}, "
+            f"got shape {tuple(biases.shape)}"
+        )
+    threshold = check_threshold(threshold)
+    return {"x": x, "y_true": y_true, "weights": weights, "biases": biases, "threshold": threshold}
+
+
+@checked_by(_check_trajectory_args)
 def metrics_along_trajectory(
     x: Tensor, y_true: Tensor, weights: Tensor, biases: Tensor, threshold: float = 0.5
 ) -> dict[str, Tensor]:
@@ -194,29 +227,9 @@ def metrics_along_trajectory(
     Returns
     -------
     dict of Tensor of shape (k,)
-        Keys ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``, of ``x``'s dtype. Inputs
-        that require grad are used detached. Long trajectories are evaluated a block of steps
-        at a time, so memory stays near 16 MB beyond the inputs and outputs.
+        Keys ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``, of ``x``'s dtype, from
+        detached inputs; a block of steps at a time, so memory stays near 16 MB.
     """
-    x = check_matrix("x", x).detach()
-    y_true = check_labels("y_true", y_true).detach()
-    check_same_rows("x", x, "y_true", y_true)
-    check_same_dtype("x", x, "y_true", y_true)
-    weights = check_tensor("weights", weights).detach()
-    biases = check_tensor("biases", biases).detach()
-    check_finite("weights", weights)
-    check_finite("biases", biases)
-    check_same_dtype("x", x, "weights", weights)
-    check_same_dtype("x", x, "biases", biases)
-    d = x.shape[1]
-    if weights.ndim != 3 or weights.shape[1:] != (d, 1):
-        raise ValueError(f"weights must have shape (k, {d}, 1), got shape {tuple(weights.shape)}")
-    if tuple(biases.shape) != (weights.shape[0], 1, 1):
-        raise ValueError(
-            f"biases must have shape ({weights.shape[0]}, 1, 1) to match weights of shape {tuple(weights.shape)}, "
-            f"got shape {tuple(biases.shape)}"
-        )
-    threshold = check_threshold(threshold)
     # Counts are exact integers in float32 up to 2**24 samples; beyond, count in float64.
     count_dtype = x.dtype if x.shape[0] <= 2**24 else torch.float64
     # Steps at a time: (n, block) logits of about 16 MB; the book's runs are one block.
@@ -263,12 +276,9 @@ def _trajectory_metrics(
 def _counts_at_thresholds(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """True and false positives when predicting 1 for ``score >= t``, for each distinct score ``t``.
 
-    Returns ``(tps, fps, thresholds)``, each of shape (k,), thresholds decreasing; the counts
-    are int64. Checks its inputs, and that ``y_true`` has a positive sample.
+    ``y_score``, ``y_true`` : (n, 1). Returns ``(tps, fps, thresholds)``, each of shape (k,),
+    thresholds decreasing; the counts are int64.
     """
-    y_score = check_column("y_score", y_score).detach()
-    y_true = _check_binary("y_true", y_true)
-    check_same_rows("y_score", y_score, "y_true", y_true)
     scores = y_score.reshape(-1)
     order = torch.argsort(scores, descending=True, stable=True)
     scores = scores[order]
@@ -278,12 +288,25 @@ def _counts_at_thresholds(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tens
     last = torch.cat([torch.nonzero(scores.diff()).reshape(-1), end])
     tps = positive.cumsum(0)[last]
     fps = last + 1 - tps
-    if tps[-1] == 0:
+    return tps, fps, scores[last]
+
+
+def _check_curve_args(y_score: object, y_true: object, *, negatives: bool) -> tuple[Tensor, Tensor]:
+    """The checks of :func:`roc_curve` (``negatives=True``) and :func:`precision_recall_curve`."""
+    y_score = check_column("y_score", y_score).detach()
+    y_true = _check_binary("y_true", y_true)
+    check_same_rows("y_score", y_score, "y_true", y_true)
+    if not bool((y_true == 1).any()):
         raise ValueError(
             "y_true must contain at least one positive sample (1), got only 0: recall and the true-positive "
             "rate would be 0/0 at every threshold"
         )
-    return tps, fps, scores[last]
+    if negatives and not bool((y_true == 0).any()):
+        raise ValueError(
+            "y_true must contain at least one negative sample (0), got only 1: the false-positive rate "
+            "would be 0/0 at every threshold"
+        )
+    return y_score, y_true
 
 
 def roc_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -328,12 +351,17 @@ def roc_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     >>> fpr, tpr
     (tensor([0.0000, 0.0000, 0.5000, 0.5000, 1.0000]), tensor([0.0000, 0.5000, 0.5000, 1.0000, 1.0000]))
     """
+    return _roc_curve(*_check_curve_args(y_score, y_true, negatives=True))
+
+
+def _roc_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """False- and true-positive rates at every distinct score, as ``sklearn.metrics.roc_curve``.
+
+    ``y_score``, ``y_true`` : (n, 1), both classes present. Returns ``fpr``, ``tpr`` and
+    ``thresholds``, each of shape (k,): a point on a straight segment between its neighbours
+    is dropped, and the first threshold is ``inf`` (nothing predicted positive).
+    """
     tps, fps, thresholds = _counts_at_thresholds(y_score, y_true)
-    if fps[-1] == 0:
-        raise ValueError(
-            "y_true must contain at least one negative sample (0), got only 1: the false-positive rate "
-            "would be 0/0 at every threshold"
-        )
     if tps.shape[0] > 2:
         # Keep a point where the curve bends: the second difference of fps or tps is nonzero.
         bends = (fps.diff(n=2) != 0) | (tps.diff(n=2) != 0)
@@ -383,6 +411,16 @@ def precision_recall_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Ten
     >>> precision, recall, thresholds = precision_recall_curve(y_score, y_true)
     >>> precision, recall
     (tensor([0.5000, 0.6667, 0.5000, 1.0000, 1.0000]), tensor([1.0000, 1.0000, 0.5000, 0.5000, 0.0000]))
+    """
+    return _precision_recall_curve(*_check_curve_args(y_score, y_true, negatives=False))
+
+
+def _precision_recall_curve(y_score: Tensor, y_true: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Precision and recall at every distinct score, as ``sklearn.metrics.precision_recall_curve``.
+
+    ``y_score``, ``y_true`` : (n, 1), a positive present. Returns ``precision``, ``recall``
+    (k + 1,) and ``thresholds`` (k,), increasing; the last point, precision 1 and recall 0,
+    has no threshold.
     """
     tps, fps, thresholds = _counts_at_thresholds(y_score, y_true)
     dtype = y_score.dtype
@@ -436,11 +474,17 @@ def auc(x: Tensor, y: Tensor) -> float:
     if x.shape[0] < 2:
         raise ValueError(f"x must have at least 2 points to enclose an area, got {x.shape[0]}")
     dx = x.diff()
-    direction = 1.0
-    if bool((dx < 0).any()):
-        if not bool((dx <= 0).all()):
-            raise ValueError("x must be monotonic (non-decreasing or non-increasing), got both rises and falls")
-        direction = -1.0
+    if bool((dx < 0).any()) and not bool((dx <= 0).all()):
+        raise ValueError("x must be monotonic (non-decreasing or non-increasing), got both rises and falls")
+    return _trapezoid_area(x, y)
+
+
+def _trapezoid_area(x: Tensor, y: Tensor) -> float:
+    """Area under the points ``(x[i], y[i])``, shapes (k,), ``x`` monotonic: the trapezoidal rule.
+
+    A decreasing ``x`` (the precision-recall curve's recall) gives the same positive area.
+    """
+    direction = -1.0 if bool((x.diff() < 0).any()) else 1.0
     area = torch.trapezoid(y, x)
     if not bool(torch.isfinite(area)):  # the sum overflowed; float64 holds any sum of float32 areas
         area = torch.trapezoid(y.double(), x.double())

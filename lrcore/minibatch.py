@@ -100,6 +100,16 @@ def fit_minibatch(
     NonFiniteWarning
         When the iteration diverges, as :func:`lrcore.fit`.
     """
+    args = _check_fit_minibatch_args(
+        x, y, w, b, learning_rate, num_epochs, batch_size, seed, x_val, y_val, l2, drop_last, lr_schedule, record_every
+    )
+    return _fit_minibatch(*args)
+
+
+def _check_fit_minibatch_args(
+    x, y, w, b, learning_rate, num_epochs, batch_size, seed, x_val, y_val, l2, drop_last, lr_schedule, record_every
+) -> tuple:
+    """:func:`fit_minibatch`'s arguments checked and detached, with each epoch's rate, for :func:`_fit_minibatch`."""
     x = check_matrix("x", x).detach()
     y = check_labels("y", y).detach()
     check_same_rows("x", x, "y", y)
@@ -139,7 +149,18 @@ def fit_minibatch(
             f"the final parameters are recorded, got record_every={record_every}"
         )
     _check_history_memory(x, num_steps, record_every, x_val is not None)
+    return x, y, w, b, learning_rate, rates, batch_size, seed, x_val, y_val, l2, drop_last, record_every
 
+
+def _fit_minibatch(
+    x: Tensor, y: Tensor, w: Tensor, b: Tensor, learning_rate: float, rates: list[float], batch_size: int, seed: int,
+    x_val: Tensor | None, y_val: Tensor | None, l2: float, drop_last: bool, record_every: int,
+) -> History:
+    """Minibatch SGD from ``(w, b)`` with rate ``rates[e]`` in epoch ``e``; the losses along the way.
+
+    ``x`` (n, D), ``y`` (n, 1), ``w`` (D, 1), ``b`` (1, 1); ``x_val`` (m, D) and ``y_val``
+    (m, 1), or None. ``train_loss`` is over the whole training set, not the batch.
+    """
     theta0 = torch.cat([w, b]).reshape(-1)
     thetas = _sgd(x, y, theta0, rates, batch_size, seed, l2, drop_last, record_every)
     d = x.shape[1]
@@ -177,14 +198,7 @@ def _epoch_order(generator: torch.Generator, n: int) -> Tensor:
 
 
 def _sgd(
-    x: Tensor,
-    y: Tensor,
-    theta0: Tensor,
-    rates: list[float],
-    batch_size: int,
-    seed: int,
-    l2: float,
-    drop_last: bool,
+    x: Tensor, y: Tensor, theta0: Tensor, rates: list[float], batch_size: int, seed: int, l2: float, drop_last: bool,
     record_every: int,
 ) -> Tensor:
     """The minibatch iterates ``theta = [w; b]``, shape (num_steps // record_every + 1, D + 1).

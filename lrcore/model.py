@@ -6,9 +6,24 @@ import torch
 from torch import Tensor
 
 from lrcore import _numerics
-from lrcore._validation import check_finite, check_matrix, check_params, check_tensor, check_threshold
+from lrcore._validation import check_finite, check_matrix, check_params, check_tensor, check_threshold, checked_by
 
 
+def _check_linear_args(x: object, w: object, b: object) -> None:
+    check_params(check_matrix("x", x), w, b)
+
+
+def _check_sigmoid_args(z: object) -> None:
+    # Elementwise, so any shape is accepted; only the type and the values are checked.
+    check_finite("z", check_tensor("z", z))
+
+
+def _check_predict_args(x: object, w: object, b: object, threshold: object) -> dict:
+    return {"threshold": check_threshold(threshold)}
+
+
+
+@checked_by(_check_linear_args)
 def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
     """The affine map ``z = x w + b``.
 
@@ -32,13 +47,12 @@ def linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
     tensor([[3.],
             [3.]])
     """
-    x = check_matrix("x", x)
-    w, b = check_params(x, w, b)
     z = _numerics.affine(x, w, b)
     _numerics.warn_if_not_finite(z, "z = x w + b", "the logits are beyond the dtype's range; standardize x")
     return z
 
 
+@checked_by(_check_sigmoid_args)
 def sigmoid(z: Tensor) -> Tensor:
     """The logistic function ``1 / (1 + exp(-z))``, elementwise.
 
@@ -60,9 +74,6 @@ def sigmoid(z: Tensor) -> Tensor:
     >>> sigmoid(torch.tensor([0.0]))
     tensor([0.5000])
     """
-    # Elementwise, so any shape is accepted; only the type and the values are checked.
-    z = check_tensor("z", z)
-    check_finite("z", z)
     return torch.sigmoid(z)
 
 
@@ -83,6 +94,7 @@ def logistic_regression(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
     return torch.sigmoid(linear(x, w, b))
 
 
+@checked_by(_check_predict_args)
 def predict(x: Tensor, w: Tensor, b: Tensor, threshold: float = 0.5) -> Tensor:
     """Predicted labels: 1 (malignant) where ``P(y = 1 | x) >= threshold``, else 0.
 
@@ -100,5 +112,4 @@ def predict(x: Tensor, w: Tensor, b: Tensor, threshold: float = 0.5) -> Tensor:
     Tensor of shape (n, 1)
         0.0 or 1.0, of ``x``'s dtype; no gradient (a step function has none).
     """
-    threshold = check_threshold(threshold)
     return (logistic_regression(x, w, b) >= threshold).to(x.dtype)

@@ -29,6 +29,7 @@ from lrcore._validation import (
     check_positive_number,
     check_same_dtype,
     check_same_rows,
+    external_stacklevel,
 )
 from lrcore.losses import per_sample_bce_signed
 
@@ -152,6 +153,12 @@ def fit_newton(
     >>> history.converged, history.num_iter
     (True, 5)
     """
+    x, y, l2, max_iter, tol = _check_fit_newton_args(x, y, l2, max_iter, tol)
+    return _newton_solve(x, y, l2, max_iter, tol)
+
+
+def _check_fit_newton_args(x, y, l2, max_iter, tol) -> tuple[Tensor, Tensor, float, int, float]:
+    """:func:`fit_newton`'s arguments checked and detached, and the optimum's existence tested where it can be."""
     x = check_matrix("x", x).detach()
     y = check_labels("y", y).detach()
     check_same_rows("x", x, "y", y)
@@ -165,7 +172,7 @@ def fit_newton(
             f"y must contain both classes, got only {int(y[0, 0].item())}: the loss keeps falling as the bias "
             "grows without bound, so there is no optimum"
         )
-    xa = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)  # (n, D + 1): the bias is the last weight
+    xa = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
     rank = xa.shape[1] if l2 else _column_rank(xa)
     if rank < xa.shape[1]:
         raise ValueError(
@@ -173,6 +180,16 @@ def fit_newton(
             "columns (a duplicated or constant feature, or fewer samples than features + 1?): the Hessian is "
             "singular and the weights are not unique; pass l2 > 0 or remove the dependent feature"
         )
+    return x, y, l2, max_iter, tol
+
+
+def _newton_solve(x: Tensor, y: Tensor, l2: float, max_iter: int, tol: float) -> tuple[Tensor, Tensor, NewtonHistory]:
+    """Damped Newton from ``theta = [w; b] = 0`` until every gradient entry is below ``tol``.
+
+    ``x`` (n, D), ``y`` (n, 1). Returns ``w`` (D, 1), ``b`` (1, 1) and the history. Stops with
+    an error where no minimum exists (an iterate separates the data, ``l2 = 0``) or on overflow.
+    """
+    xa = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)  # (n, D + 1): the bias is the last weight
     penalty = torch.full((xa.shape[1],), l2, dtype=x.dtype, device=x.device)  # gradient of the penalty: penalty * theta
     penalty[-1] = 0.0
     labels = y.reshape(-1)
@@ -186,41 +203,56 @@ def fit_newton(
         loss = _objective(z, labels, theta, penalty)
         grad = xa.T @ (torch.sigmoid(z) - labels) / xa.shape[0] + penalty * theta
         if not bool(torch.isfinite(loss) & torch.isfinite(grad).all()):
-            raise ValueError(
-                f"x is too large for {x.dtype}: the loss or its gradient overflowed at iterate {len(thetas) - 1}; "
-                "standardize x, or use float64"
-            )
+            raise _overflow_error(x.dtype, len(thetas) - 1)
         losses.append(loss)
         grad_norms.append(grad.abs().max())
         if grad_norms[-1] < tol or len(thetas) > max_iter:
             break
         if not l2 and bool((sign * z > 0).all()):
-            steps = f"{len(thetas) - 1} Newton step" + ("s" if len(thetas) != 2 else "")
-            raise ValueError(
-                f"x and y are linearly separable: after {steps} the weights classify every "
-                "training sample correctly, so scaling them up drives the loss towards 0 and the unpenalised "
-                "optimum does not exist (the weights would grow without bound); pass l2 > 0 or use fewer features"
-            )
+            raise _separable_error(len(thetas) - 1)
         thetas.append(_newton_step(xa, labels, theta, z, grad, loss, penalty))
 
     converged = bool(grad_norms[-1] < tol)
     if not converged:
-        warnings.warn(
-            f"fit_newton stopped after max_iter={max_iter} steps with the gradient at {grad_norms[-1].item():.3g}, "
-            f"above tol={tol:g}; raise max_iter, or tol in float32",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    d = x.shape[1]
+        _warn_not_converged(max_iter, grad_norms[-1], tol)
+    history = _newton_history(thetas, losses, grad_norms, converged, x.shape[1])
+    return history.w.clone(), history.b.clone(), history
+
+
+def _overflow_error(dtype: torch.dtype, iterate: int) -> ValueError:
+    return ValueError(
+        f"x is too large for {dtype}: the loss or its gradient overflowed at iterate {iterate}; "
+        "standardize x, or use float64"
+    )
+
+
+def _separable_error(iterate: int) -> ValueError:
+    steps = f"{iterate} Newton step" + ("s" if iterate != 1 else "")
+    return ValueError(
+        f"x and y are linearly separable: after {steps} the weights classify every "
+        "training sample correctly, so scaling them up drives the loss towards 0 and the unpenalised "
+        "optimum does not exist (the weights would grow without bound); pass l2 > 0 or use fewer features"
+    )
+
+
+def _warn_not_converged(max_iter: int, grad_norm: Tensor, tol: float) -> None:
+    warnings.warn(
+        f"fit_newton stopped after max_iter={max_iter} steps with the gradient at {grad_norm.item():.3g}, "
+        f"above tol={tol:g}; raise max_iter, or tol in float32",
+        ConvergenceWarning,
+        stacklevel=external_stacklevel(),
+    )
+
+
+def _newton_history(thetas: list, losses: list, grad_norms: list, converged: bool, d: int) -> NewtonHistory:
     stacked = torch.stack(thetas)
-    history = NewtonHistory(
+    return NewtonHistory(
         weights=stacked[:, :d].unsqueeze(-1),
         biases=stacked[:, d:].unsqueeze(-1),
         loss=torch.stack(losses),
         grad_norm=torch.stack(grad_norms),
         converged=converged,
     )
-    return history.w.clone(), history.b.clone(), history
 
 
 def _column_rank(xa: Tensor) -> int:
@@ -252,11 +284,11 @@ def _newton_step(
     curvature = torch.sigmoid(z) * torch.sigmoid(-z)
     hessian = (xa.T * curvature) @ xa / xa.shape[0] + torch.diag(penalty)
     if not bool(torch.isfinite(hessian).all()):  # squares of x beyond the dtype's range
-        raise ValueError(f"x is too large for {xa.dtype}: the Hessian overflowed; standardize x, or use float64")
+        raise _hessian_error(f"x is too large for {xa.dtype}: the Hessian overflowed; standardize x, or use float64")
     try:
         step = torch.linalg.solve(hessian, grad)
     except torch.linalg.LinAlgError as error:  # every s (1 - s) of a direction has underflowed to 0
-        raise ValueError(
+        raise _hessian_error(
             "the Hessian became singular: the predicted probabilities have saturated at 0 or 1, as they do when "
             "the weights grow without bound on (nearly) separable data; pass l2 > 0"
         ) from error
@@ -268,3 +300,8 @@ def _newton_step(
             break
         t /= 2
     return candidate
+
+
+def _hessian_error(message: str) -> ValueError:
+    """The error :func:`_newton_step` raises when the Hessian cannot be solved with."""
+    return ValueError(message)

@@ -26,6 +26,8 @@ from lrcore._validation import (
     check_positive_number,
     check_same_dtype,
     check_same_rows,
+    checked_by,
+    external_stacklevel,
 )
 from lrcore.gradients import compute_gradients
 from lrcore.losses import binary_cross_entropy_with_logits, per_sample_bce_signed
@@ -35,6 +37,18 @@ from lrcore.model import linear
 _VIEW_BATCH = 1024
 
 
+def _check_gradient_descent_step_args(x: object, y: object, w: object, b: object, learning_rate: object) -> dict:
+    x = check_matrix("x", x)
+    y = check_labels("y", y)
+    check_same_rows("x", x, "y", y)
+    check_same_dtype("x", x, "y", y)
+    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
+    if not bool(torch.isfinite(linear(x, w, b)).all()):
+        raise ValueError(f"x, w and b give logits x w + b beyond the range of {x.dtype}: standardize x, or use float64")
+    return {"learning_rate": learning_rate}
+
+
+@checked_by(_check_gradient_descent_step_args)
 def gradient_descent_step(
     x: Tensor, y: Tensor, w: Tensor, b: Tensor, learning_rate: float
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -67,14 +81,7 @@ def gradient_descent_step(
     ValueError
         For bad arguments, and when a logit ``x w + b`` is beyond the dtype's range.
     """
-    x = check_matrix("x", x)
-    y = check_labels("y", y)
-    check_same_rows("x", x, "y", y)
-    check_same_dtype("x", x, "y", y)
-    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
     z = linear(x, w, b)
-    if not bool(torch.isfinite(z).all()):
-        raise ValueError(f"x, w and b give logits x w + b beyond the range of {x.dtype}: standardize x, or use float64")
     loss = binary_cross_entropy_with_logits(z, y)
     dw, db = compute_gradients(x, torch.sigmoid(z), y)
     w_new, b_new = w - learning_rate * dw, b - learning_rate * db
@@ -85,21 +92,12 @@ def gradient_descent_step(
 
 @dataclass(frozen=True)
 class History:
-    """What :func:`fit` recorded.
+    """What :func:`fit` recorded, every ``record_every`` steps (K = num_steps // record_every).
 
-    Attributes
-    ----------
-    weights : Tensor of shape (num_steps // record_every + 1, D, 1)
-        ``weights[k]`` is ``w`` after ``k * record_every`` steps; ``weights[0]`` is the
-        initial guess and ``weights[-1]`` the final ``w``.
-    biases : Tensor of shape (num_steps // record_every + 1, 1, 1)
-    train_loss : Tensor of shape (num_steps // record_every,)
-        Mean BCE on the training data before step ``k * record_every`` (the L2 penalty is
-        not included, so that it compares with ``val_loss``).
-    val_loss : Tensor of shape (num_steps // record_every,) or None
-        The same on the validation data, if it was given. No gradient comes from it.
-    record_every : int, default 1
-        The stride between recorded steps.
+    ``weights`` (K + 1, D, 1) and ``biases`` (K + 1, 1, 1): ``weights[k]`` is ``w`` after
+    ``k * record_every`` steps, ``weights[0]`` the initial guess. ``train_loss`` (K,): the
+    mean BCE before step ``k * record_every``, without the L2 penalty; ``val_loss`` (K,) the
+    same on the validation data, or None.
     """
 
     weights: Tensor
@@ -211,6 +209,12 @@ def fit(
     ``x``, ``y``, ``w`` and ``b`` may require grad (an ``nn.Parameter``, say): ``fit`` works
     on their detached values, and the History holds no gradient.
     """
+    args = _check_fit_args(x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, momentum, nesterov, record_every)
+    return _run_descent(*args)
+
+
+def _check_fit_args(x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, momentum, nesterov, record_every) -> tuple:
+    """:func:`fit`'s arguments checked, converted and detached, in its order."""
     x = check_matrix("x", x).detach()
     y = check_labels("y", y).detach()
     check_same_rows("x", x, "y", y)
@@ -239,7 +243,18 @@ def fit(
             f"num_steps={num_steps} and record_every={record_every}"
         )
     _check_history_memory(x, num_steps, record_every, x_val is not None)
+    return x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, momentum, nesterov, record_every
 
+
+def _run_descent(
+    x: Tensor, y: Tensor, w: Tensor, b: Tensor, learning_rate: float, num_steps: int, x_val: Tensor | None,
+    y_val: Tensor | None, l2: float, momentum: float, nesterov: bool, record_every: int,
+) -> History:
+    """Descend from ``(w, b)``, then evaluate the losses along the recorded iterates.
+
+    ``x`` (n, D), ``y`` (n, 1), ``w`` (D, 1), ``b`` (1, 1); ``x_val`` (m, D) and ``y_val``
+    (m, 1), or None. The iterates ``theta = [w; b]`` are the rows of ``thetas``.
+    """
     theta0 = torch.cat([w, b]).reshape(-1)
     if momentum:
         thetas = _descend_with_momentum(x, y, theta0, learning_rate, num_steps, l2, momentum, nesterov, record_every)
@@ -307,13 +322,13 @@ def _warn_if_diverged(history: History, learning_rate: float) -> None:
             f"fit diverged: the parameters are inf or NaN after {when}; "
             f"learning_rate={learning_rate:g} is too large for this problem, try a smaller one",
             NonFiniteWarning,
-            stacklevel=3,
+            stacklevel=external_stacklevel(),
         )
         return
     for name, losses in (("train_loss", history.train_loss), ("val_loss", history.val_loss)):
         if losses is not None and not _all_finite(losses):
             _numerics.warn_if_not_finite(
-                losses, f"fit's {name}", "the logits overflow the dtype there; standardize x or use float64", 4
+                losses, f"fit's {name}", "the logits overflow the dtype there; standardize x or use float64"
             )
 
 
@@ -378,15 +393,8 @@ def _step_views(thetas: Tensor, num_steps: int, record_every: int) -> Iterator[t
 
 
 def _descend_with_momentum(
-    x: Tensor,
-    y: Tensor,
-    theta0: Tensor,
-    learning_rate: float,
-    num_steps: int,
-    l2: float,
-    momentum: float,
-    nesterov: bool,
-    record_every: int = 1,
+    x: Tensor, y: Tensor, theta0: Tensor, learning_rate: float, num_steps: int, l2: float, momentum: float,
+    nesterov: bool, record_every: int = 1,
 ) -> Tensor:
     """The heavy-ball (or Nesterov) iterates ``theta = [w; b]``, shape (num_steps // record_every + 1, D + 1).
 

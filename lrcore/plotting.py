@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
-from lrcore._validation import _type_name, check_bool, check_labels, check_matrix, check_params, check_same_rows
+from lrcore._validation import _show, _type_name, check_bool, check_labels, check_matrix, check_params, check_same_rows
 from lrcore.calibration import CalibrationCurve
 from lrcore.landscape import _check_range
 from lrcore.optim import History
@@ -115,9 +115,14 @@ def _check_label(label: object) -> None:
 @_closes_figure_on_error
 def plot_sigmoid(z_range: tuple[float, float] = (-10, 10), ax: Axes | None = None) -> Axes:
     """The sigmoid on ``z_range`` (finite ends, low < high), with ``s(0) = 0.5`` marked."""
+    from lrcore import _numerics  # here, not at the top: issue 24 owns the module's imports
+
     low, high = _check_range("z_range", z_range)
+    largest = torch.finfo(torch.float32).max
+    if max(abs(low), abs(high)) > largest:
+        raise ValueError(f"z_range must have ends of at most {largest:.4g} in size (float32), got {_show(z_range)}")
     ax = _axes(ax)
-    z = torch.linspace(low, high, 401)
+    z = _numerics.linspace(low, high, 401, torch.float32)
     ax.plot(z, torch.sigmoid(z), color=COLORS["blue"], lw=2.5, label=r"$s(z) = 1 / (1 + e^{-z})$")
     ax.axhline(0.5, color="gray", lw=1, ls="--")
     ax.axvline(0, color="gray", lw=1, ls="--")
@@ -283,7 +288,9 @@ def plot_confusion_matrix(cm: Tensor, ax: Axes | None = None) -> Axes:
         raise ValueError(f"cm must have shape (2, 2), got {counts.shape}")
     if not (np.isfinite(counts).all() and (counts >= 0).all() and (counts == np.round(counts)).all()):
         raise ValueError(f"cm must hold counts (whole numbers >= 0), got {counts.tolist()}")
-    counts = counts.astype(np.int64)
+    # Integer counts as they came (float64 rounds 2**63 - 1 up, past int64); others from float64.
+    exact = _numpy(cm)
+    counts = exact.astype(np.int64) if exact.dtype.kind in "iu" else counts.astype(np.int64)
     ax = _axes(ax)
     ax.imshow(counts, cmap="Blues", vmin=0)
     names = [["TN", "FP"], ["FN", "TP"]]
@@ -365,7 +372,16 @@ def plot_decision_boundary(
             raise TypeError(f"probability_levels must hold real numbers, got {type(level).__name__}")
         if not 0 < level < 1:
             raise ValueError(f"probability_levels must hold numbers in (0, 1), got {level!r}")
-    ax = _axes(ax)
+    return _draw_decision_boundary(x, y, w, b, feature_names, _axes(ax), levels)
+
+
+def _draw_decision_boundary(
+    x: Tensor, y: Tensor, w: Tensor, b: Tensor, feature_names: Sequence[str] | None, ax: Axes, levels: list[float]
+) -> Axes:
+    """Scatter ``x`` (n, 2) by label ``y`` (n, 1); draw ``w1 x1 + w2 x2 + b = 0`` and the ``levels`` lines.
+
+    ``w`` (2, 1), not zero; ``b`` (1, 1). The line of level ``p`` is where the logit is ``log(p / (1 - p))``.
+    """
     points, labels = _numpy(x).astype(np.float64), _numpy(y).ravel()
     (w1, w2), bias = _numpy(w).ravel().astype(np.float64), float(_numpy(b).ravel()[0])
     for label, name, color, marker in (
@@ -379,12 +395,7 @@ def plot_decision_boundary(
     low, high = low - pad, high + pad
 
     def line(offset: float) -> tuple[np.ndarray, np.ndarray]:
-        # Points of w1 x1 + w2 x2 + b = offset, parametrised along the axis the line is least steep on.
-        if abs(w2) >= abs(w1):
-            x1 = np.linspace(low[0], high[0], 200)
-            return x1, (offset - bias - w1 * x1) / w2
-        x2 = np.linspace(low[1], high[1], 200)
-        return (offset - bias - w2 * x2) / w1, x2
+        return _line_points(w1, w2, bias, offset, low, high)
 
     ax.plot(*line(0.0), color="black", lw=2.5, label="decision boundary ($p = 0.5$)")
     for level in levels:
@@ -393,6 +404,20 @@ def plot_decision_boundary(
     ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel=names[0], ylabel=names[1])
     ax.legend(loc="best")
     return ax
+
+
+def _line_points(
+    w1: float, w2: float, bias: float, offset: float, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """200 points of ``w1 x1 + w2 x2 + b = offset`` in the box ``[low, high]``.
+
+    Parametrised along the axis the line is least steep on, so a steep line is drawn too.
+    """
+    if abs(w2) >= abs(w1):
+        x1 = np.linspace(low[0], high[0], 200)
+        return x1, (offset - bias - w1 * x1) / w2
+    x2 = np.linspace(low[1], high[1], 200)
+    return (offset - bias - w2 * x2) / w1, x2
 
 
 @_closes_figure_on_error

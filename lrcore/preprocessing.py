@@ -6,20 +6,33 @@ import torch
 from torch import Tensor
 
 from lrcore import _numerics
-from lrcore._validation import check_matrix, check_same_dtype
+from lrcore._validation import check_matrix, check_same_dtype, checked_by
 
 
+def _check_fit_standardizer_args(x: object) -> None:
+    check_matrix("x", x)
+
+
+def _check_standardize_args(x: object, mean: object, std: object) -> None:
+    x = check_matrix("x", x)
+    d = x.shape[1]
+    for name, stat in (("mean", mean), ("std", std)):
+        stat = check_matrix(name, stat)
+        if tuple(stat.shape) != (1, d):
+            raise ValueError(f"{name} must have shape (1, {d}) to match x, got shape {tuple(stat.shape)}")
+        check_same_dtype("x", x, name, stat)
+    if not bool((std > 0).all()):
+        raise ValueError("std must be strictly positive, got a zero or negative entry")
+
+
+@checked_by(_check_fit_standardizer_args)
 def fit_standardizer(x: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-feature mean and population standard deviation of ``x``.
+    """Per-feature mean and population standard deviation (dividing by N, not N - 1) of ``x``.
 
-    The standard deviation divides by N (not N - 1), as scikit-learn's ``StandardScaler``
-    does. Both are accumulated in float64 whatever ``x``'s dtype, as ``StandardScaler`` does,
-    then rounded to ``x``'s dtype: a float32 column of mean 1e6 and spread 1 keeps its spread.
-    A feature that does not vary gets std 1 instead of 0, so standardizing it gives zeros
-    rather than a division by zero. "Does not vary" is ``StandardScaler``'s test: the variance
-    is at most the rounding error of its own float64 computation,
-    ``var <= n eps var + (n mean eps)**2`` with ``eps`` float64's; a spread of 1e-6 is a spread.
-    A std too small to be represented in ``x``'s dtype (it would round to 0) is also set to 1.
+    Both are computed in float64, as scikit-learn's ``StandardScaler`` does, then rounded to
+    ``x``'s dtype. A feature that does not vary (a variance within its own float64 rounding
+    error, ``StandardScaler``'s test), or whose std rounds to 0, gets std 1: standardizing it
+    gives zeros, not a division by zero.
 
     Parameters
     ----------
@@ -40,22 +53,28 @@ def fit_standardizer(x: Tensor) -> tuple[Tensor, Tensor]:
     >>> mean, std
     (tensor([[2., 5.]]), tensor([[1., 1.]]))
     """
-    x = check_matrix("x", x)
-    wide = x.detach().double()
-    scale = torch.ones(1, x.shape[1], dtype=torch.float64, device=x.device)
-    mean, var = _mean_and_var(wide)
-    if not bool(torch.isfinite(mean).all() & torch.isfinite(var).all()):
-        # float64 data near its largest value: the sums overflowed, so scale each column to [-1, 1].
-        scale = wide.abs().amax(dim=0, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
-        mean, var = _mean_and_var(wide / scale)
+    mean, var, scale = _scaled_mean_and_var(x.detach().double())
     eps = torch.finfo(torch.float64).eps
     n = x.shape[0]
-    # scikit-learn's _is_constant_feature (the same test at any scale): a variance within its
-    # own rounding error is zero.
+    # scikit-learn's _is_constant_feature: a variance within its own rounding error is zero.
     constant = var <= n * eps * var + (n * mean * eps) ** 2
     std = (var.sqrt() * scale).to(x.dtype)
     std = torch.where(constant | (std == 0), torch.ones_like(std), std)
     return (mean * scale).to(x.dtype), std
+
+
+def _scaled_mean_and_var(wide: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Column means and variances of ``wide / scale``, and ``scale``, each of shape (1, D).
+
+    ``scale`` is 1 unless the float64 sums overflow (data near float64's largest value); then
+    each column is scaled to [-1, 1] first. The test for a constant feature holds at any scale.
+    """
+    scale = torch.ones(1, wide.shape[1], dtype=torch.float64, device=wide.device)
+    mean, var = _mean_and_var(wide)
+    if not bool(torch.isfinite(mean).all() & torch.isfinite(var).all()):
+        scale = wide.abs().amax(dim=0, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+        mean, var = _mean_and_var(wide / scale)
+    return mean, var, scale
 
 
 def _mean_and_var(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -70,6 +89,7 @@ def _mean_and_var(x: Tensor) -> tuple[Tensor, Tensor]:
     return mean, variance.clamp_min(0)
 
 
+@checked_by(_check_standardize_args)
 def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     """Subtract the mean, then divide by the standard deviation, feature by feature.
 
@@ -87,15 +107,6 @@ def standardize(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
         without overflow; where the true result is beyond the dtype's range it is ``inf``, with
         a :class:`~lrcore.NonFiniteWarning`.
     """
-    x = check_matrix("x", x)
-    d = x.shape[1]
-    for name, stat in (("mean", mean), ("std", std)):
-        stat = check_matrix(name, stat)
-        if tuple(stat.shape) != (1, d):
-            raise ValueError(f"{name} must have shape (1, {d}) to match x, got shape {tuple(stat.shape)}")
-        check_same_dtype("x", x, name, stat)
-    if not bool((std > 0).all()):
-        raise ValueError("std must be strictly positive, got a zero or negative entry")
     result = (x - mean) / std
     if not bool(torch.isfinite(result).all()):
         # x - mean overflowed: halve both first (exact), and double after dividing.

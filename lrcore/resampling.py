@@ -23,13 +23,17 @@ import torch
 from torch import Tensor
 
 from lrcore._validation import (
+    _real,
     _shape,
+    _show,
     check_column,
     check_count,
+    check_fits,
     check_labels,
     check_memory,
     check_same_rows,
     check_tensor,
+    checked_by,
 )
 from lrcore.model import logistic_regression
 from lrcore.preprocessing import fit_standardizer, standardize
@@ -48,13 +52,21 @@ class ConfidenceInterval(NamedTuple):
 
 
 def _check_confidence(confidence: object) -> float:
-    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float)):
-        raise TypeError(f"confidence must be a real number, got {type(confidence).__name__}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), such as 0.95, got {confidence!r}")
-    return float(confidence)
+    number = _real("confidence", confidence)  # Fraction and numpy numbers too, as the README allows
+    if not 0 < number < 1:
+        raise ValueError(f"confidence must be in (0, 1), such as 0.95, got {_show(confidence)}")
+    return number
 
 
+def _check_bootstrap_indices_args(n: object, num_resamples: object, seed: object) -> dict:
+    n = check_count("n", n, minimum=1)
+    num_resamples = check_count("num_resamples", num_resamples, minimum=1)
+    seed = check_count("seed", seed)
+    check_memory("bootstrap_indices", 8.0 * n * num_resamples, "draw fewer resamples")
+    return {"n": n, "num_resamples": num_resamples, "seed": seed}
+
+
+@checked_by(_check_bootstrap_indices_args)
 def bootstrap_indices(n: int, num_resamples: int, seed: int) -> Tensor:
     """Indices of ``num_resamples`` bootstrap resamples of ``n`` samples, drawn with replacement.
 
@@ -72,10 +84,6 @@ def bootstrap_indices(n: int, num_resamples: int, seed: int) -> Tensor:
     Tensor of shape (num_resamples, n), dtype int64
         Row ``r`` lists the samples of resample ``r``, each drawn uniformly from ``0 .. n - 1``.
     """
-    n = check_count("n", n, minimum=1)
-    num_resamples = check_count("num_resamples", num_resamples, minimum=1)
-    seed = check_count("seed", seed)
-    check_memory("bootstrap_indices", 8.0 * n * num_resamples, "draw fewer resamples")
     generator = torch.Generator().manual_seed(seed)
     return torch.randint(n, (num_resamples, n), generator=generator)
 
@@ -98,6 +106,17 @@ def _check_indices(indices: object, n: int) -> Tensor:
             f"indices must lie in [0, {n}) to index y_score's {n} rows, got {indices.min()}..{indices.max()}"
         )
     return indices.long()
+
+
+def _check_score_threshold(threshold: object, dtype: torch.dtype) -> float:
+    """A finite real threshold, rounded to the scores' dtype: ``score >= threshold`` then flags what
+    :func:`lrcore.predict` flags, which compares in the score's dtype (float32 0.29999998 is not
+    >= 0.29999999 in float64, but is in float32)."""
+    number = _real("threshold", threshold)
+    if not np.isfinite(number):
+        raise ValueError(f"threshold must be a finite number, got {_show(threshold)}")
+    check_fits("threshold", number, dtype)
+    return float(torch.tensor(number, dtype=torch.float64).to(dtype))
 
 
 def _divide(numerator: Tensor, denominator: Tensor) -> Tensor:
@@ -133,14 +152,20 @@ def bootstrap_metrics(y_score: Tensor, y_true: Tensor, indices: Tensor, threshol
         Keys ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``, ``"roc_auc"``.
     """
     score, label = _check_scores(y_score, y_true)
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float)):
-        raise TypeError(f"threshold must be a real number, got {type(threshold).__name__}")
-    if not np.isfinite(threshold):
-        raise ValueError(f"threshold must be finite, got {threshold!r}")
+    threshold = _check_score_threshold(threshold, y_score.dtype)
     n = score.shape[0]
     indices = _check_indices(indices, n)
     num_resamples = indices.shape[0]
     check_memory("bootstrap_metrics", 8.0 * n * num_resamples, "use fewer resamples at a time")
+    return _bootstrap_metrics(score, label, indices, threshold)
+
+
+def _bootstrap_metrics(score: Tensor, label: Tensor, indices: Tensor, threshold: float) -> dict[str, Tensor]:
+    """The five metrics on each resample (a row of ``indices``, (R, m)) of ``score``, ``label`` (n,).
+
+    float64 throughout; a metric that is 0/0 on a resample is NaN there, not 0.
+    """
+    n, num_resamples = score.shape[0], indices.shape[0]
     # counts[r, i] = how many times resample r holds sample i (a bincount per row, in one call).
     offsets = torch.arange(num_resamples).unsqueeze(1) * n
     counts = torch.bincount((indices + offsets).ravel(), minlength=num_resamples * n)
@@ -162,6 +187,19 @@ def bootstrap_metrics(y_score: Tensor, y_true: Tensor, indices: Tensor, threshol
     }
 
 
+def _check_percentile_interval_args(values: object, confidence: object) -> dict:
+    values = check_tensor("values", values)
+    if values.ndim != 1:
+        raise ValueError(f"values must have shape (num_resamples,), got shape {_shape(values)}")
+    confidence = _check_confidence(confidence)
+    if bool(torch.isinf(values).any()):
+        raise ValueError("values must be finite or NaN (undefined), got inf")
+    if bool(torch.isnan(values).all()):
+        raise ValueError("values must hold at least one defined (non-NaN) value, got only NaN")
+    return {"confidence": confidence}
+
+
+@checked_by(_check_percentile_interval_args)
 def percentile_interval(values: Tensor, confidence: float = 0.95) -> tuple[float, float]:
     """The percentile bootstrap interval: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles.
 
@@ -180,18 +218,28 @@ def percentile_interval(values: Tensor, confidence: float = 0.95) -> tuple[float
     -------
     low, high : float
     """
-    values = check_tensor("values", values)
-    if values.ndim != 1:
-        raise ValueError(f"values must have shape (num_resamples,), got shape {_shape(values)}")
-    confidence = _check_confidence(confidence)
-    if bool(torch.isinf(values).any()):
-        raise ValueError("values must be finite or NaN (undefined), got inf")
     defined = values[~torch.isnan(values)].double()
-    if defined.numel() == 0:
-        raise ValueError("values must hold at least one defined (non-NaN) value, got only NaN")
     alpha = (1 - confidence) / 2
-    low, high = torch.quantile(defined, torch.tensor([alpha, 1 - alpha], dtype=torch.float64)).tolist()
+    low, high = _quantiles(defined, torch.tensor([alpha, 1 - alpha], dtype=torch.float64)).tolist()
     return low, high
+
+
+def _quantiles(values: Tensor, q: Tensor) -> Tensor:
+    """``torch.quantile(values, q)``, on ``values`` halved where the interpolation ``a + (b - a) t`` overflows.
+
+    Between -1.7e308 and 1.7e308 the difference ``b - a`` is inf in float64; halving is exact,
+    so the halves' quantiles, doubled, are the quantiles. Sorted once, for up to any length
+    (``torch.quantile`` itself stops at 2**24 values).
+    """
+    ordered = values.sort().values
+    scale = 2.0 if bool(torch.isinf(ordered[-1] - ordered[0])) else 1.0
+    ordered = ordered / scale
+    position = q * (len(ordered) - 1)
+    below = position.floor().long()
+    above = torch.clamp(below + 1, max=len(ordered) - 1)
+    weight = position - below
+    a, b = ordered[below], ordered[above]
+    return torch.where(weight < 0.5, a + (b - a) * weight, b - (b - a) * (1 - weight)) * scale
 
 
 def bootstrap_confidence_intervals(
@@ -267,15 +315,24 @@ def stratified_k_fold(
     if seed >= 2**32:
         raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {seed}")
     labels = y.detach().cpu().ravel().numpy()
-    # Classes numbered by order of first appearance, as scikit-learn does: it fixes the order of the draws.
     first_label = labels[0]
-    encoded = (labels != first_label).astype(np.int64)
-    class_sizes = np.bincount(encoded, minlength=2)
+    class_sizes = np.bincount((labels != first_label).astype(np.int64), minlength=2)
     if class_sizes.min() < num_folds:
         raise ValueError(
             f"y must hold at least num_folds={num_folds} samples of each class, got {class_sizes.min()} "
             f"of label {1 - first_label if class_sizes[1] < num_folds else first_label:g}"
         )
+    return _stratified_folds(labels, num_folds, num_repeats, seed)
+
+
+def _stratified_folds(labels: np.ndarray, num_folds: int, num_repeats: int, seed: int) -> list[tuple[Tensor, Tensor]]:
+    """``num_repeats * num_folds`` (train, test) index pairs, drawn as ``RepeatedStratifiedKFold`` draws them.
+
+    ``labels`` (n,): 0 or 1, each class at least ``num_folds`` times. Each class is dealt
+    into the folds in a random order from numpy's ``RandomState(seed)``.
+    """
+    # Classes numbered by order of first appearance, as scikit-learn does: it fixes the order of the draws.
+    encoded = (labels != labels[0]).astype(np.int64)
     # Fold f gets every num_folds-th sample of the labels sorted by class: sizes as equal as possible.
     in_order = np.sort(encoded)
     allocation = np.array([np.bincount(in_order[f::num_folds], minlength=2) for f in range(num_folds)])
@@ -335,14 +392,25 @@ def cross_validate(
         raise TypeError(f"folds must be a non-empty list of (train, test) index pairs, got {folds!r:.60}")
     if not callable(train):
         raise TypeError(f"train must be callable as train(x_train, y_train) -> (w, b), got {type(train).__name__}")
-    scores: dict[str, list[Tensor]] = {name: [] for name in METRICS}
+    checked = []
     for number, fold in enumerate(folds):
         if not isinstance(fold, (list, tuple)) or len(fold) != 2:
             raise TypeError(f"folds[{number}] must be a (train, test) pair of index tensors, got {type(fold).__name__}")
-        train_index, test_index = (
-            _check_indices(check_tensor(f"folds[{number}]", part, floating=False).reshape(1, -1), x.shape[0]).ravel()
-            for part in fold
-        )
+        parts = (check_tensor(f"folds[{number}]", part, floating=False).reshape(1, -1) for part in fold)
+        checked.append(tuple(_check_indices(part, x.shape[0]).ravel() for part in parts))
+    return _cross_validate(x, y, checked, train, threshold)
+
+
+def _cross_validate(
+    x: Tensor, y: Tensor, folds: list[tuple[Tensor, Tensor]], train: Callable, threshold: float
+) -> dict[str, Tensor]:
+    """Each fold: standardize with its training part's statistics, ``train``, score its test part.
+
+    ``x`` (n, D) raw, ``y`` (n, 1); ``folds`` of (train, test) int64 index tensors. Returns each
+    metric of :func:`bootstrap_metrics`, shape (len(folds),).
+    """
+    scores: dict[str, list[Tensor]] = {name: [] for name in METRICS}
+    for train_index, test_index in folds:
         mean, std = fit_standardizer(x[train_index])
         w, b = train(standardize(x[train_index], mean, std), y[train_index])
         p_test = logistic_regression(standardize(x[test_index], mean, std), w, b)

@@ -17,6 +17,8 @@ import re
 import numpy as np
 import pytest
 import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize, nnls
 from sklearn.datasets import load_breast_cancer
 
@@ -402,7 +404,91 @@ def test_separable_only_by_rounding_falls_back_on_the_margins():
     y = torch.tensor([[0.0], [1.0], [1.0], [0.0], [1.0]])
     with pytest.raises(
         ValueError,
-        match=r"^x and y must be linearly separable, got classes that SVC\(kernel='linear', C=1e\+08\) could not "
-        r"separate with every margin >= 1 \(smallest margin -?[0-9.e+]+\)$",
+        match=r"^x and y must be separable by parameters that torch.float32 can hold, got classes so close that "
+        r"the SVM's w and b, rounded to torch.float32, leave a smallest margin of -?[0-9.e+]+, not 1: rescale x "
+        r"or use float64$",
     ):
         lrcore.hard_margin_svm(x, y)
+
+
+# ------------------------------------------- issue 22: separable data far from the origin or from scale 1
+F64_PAIR_Y = torch.tensor([[0.0], [1.0]], dtype=F64)
+
+
+@pytest.mark.parametrize(
+    ("x", "penalize_bias", "expected"),
+    [
+        ([[0.0], [1e-4]], True, None),
+        ([[1000.0], [1001.0]], True, (2.0, -2001.0)),
+        ([[1000.0], [1001.0]], False, (2.0, -2001.0)),
+        ([[10000.0], [10010.0]], False, (0.2, -2001.0)),
+        ([[1e-300], [2e-300]], False, (2e300, -3.0)),
+        ([[1e-300], [2e-300]], True, (2e300, -3.0)),
+    ],
+)
+def test_two_points_far_from_the_origin_or_from_scale_one_are_separated_exactly(x, penalize_bias, expected):
+    # Two points: both are support vectors, so both margins are exactly 1 (the two equations fix w and b
+    # with the bias free; with it penalised, the smallest theta on that line, computed here by hand).
+    x = torch.tensor(x, dtype=F64)
+    w, b = lrcore.hard_margin_svm(x, F64_PAIR_Y, penalize_bias=penalize_bias)
+    np.testing.assert_allclose(lrcore.margins(x, F64_PAIR_Y, w, b).ravel().numpy(), [1.0, 1.0], rtol=1e-9)
+    if expected is None:  # penalised bias, x0 = 0: -b = 1 and w x1 + b = 1
+        expected = (2 / 1e-4, -1.0)
+    np.testing.assert_allclose([w.item(), b.item()], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("k", [4, 10, 30])
+@pytest.mark.parametrize("penalize_bias", [True, False])
+def test_raw_mean_area_extremes_are_separated(k, penalize_bias):
+    # The k smallest benign against the k largest malignant "mean area" values (hundreds to thousands,
+    # unstandardized): clearly separable, the street between the largest benign and smallest malignant.
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    area = data.data[:, list(data.feature_names).index("mean area")]
+    benign, malignant = np.sort(area[data.target == 1])[:k], np.sort(area[data.target == 0])[-k:]
+    x = torch.tensor(np.concatenate([benign, malignant])[:, None], dtype=F64)
+    y = torch.tensor(np.r_[np.zeros(k), np.ones(k)][:, None], dtype=F64)
+    w, b = lrcore.hard_margin_svm(x, y, penalize_bias=penalize_bias)
+    m = lrcore.margins(x, y, w, b).ravel()
+    assert m.min().item() > 1 - 1e-6
+    if not penalize_bias:  # the two closest points on the margin: w = 2 / gap, b at the midpoint
+        low, high = benign.max(), malignant.min()
+        np.testing.assert_allclose([w.item(), b.item()], [2 / (high - low), -(high + low) / (high - low)], rtol=1e-6)
+
+
+@settings(max_examples=30, derandomize=True, deadline=None)
+@given(
+    offset=st.floats(-1e6, 1e6),
+    log_scale=st.floats(-6, 6),
+    penalize_bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_hard_margin_svm_solves_every_separable_shifted_or_scaled_input(offset, log_scale, penalize_bias, seed):
+    # Separable 2-D clusters moved and scaled: the solution has every margin >= 1 and meets KKT
+    # (theta a nonnegative combination of the support vectors' a_i), checked with scipy's nnls.
+    import scipy.optimize
+
+    rng = np.random.default_rng(seed)
+    points = np.vstack([rng.normal(-3, 1, (6, 2)), rng.normal(3, 1, (6, 2))])
+    labels = np.r_[np.zeros(6), np.ones(6)]
+    keep = (points @ np.array([1.0, 1.0]) < 0) == (labels == 0)
+    assume(keep.all())
+    x = torch.tensor(points * 10.0**log_scale + offset, dtype=F64)
+    y = torch.tensor(labels[:, None], dtype=F64)
+    w, b = lrcore.hard_margin_svm(x, y, penalize_bias=penalize_bias)
+    m = lrcore.margins(x, y, w, b).ravel().numpy()
+    tol = 1e-6 + 1e-12 * (np.abs(x.numpy()) @ np.abs(w.numpy()).ravel() + abs(b.item()))
+    assert (m >= 1 - 1e-3 - tol).all()
+    on_margin = m < 1 + 1e-3 + tol
+    signs = 2 * labels - 1
+    if penalize_bias:
+        a = signs[:, None] * np.hstack([x.numpy(), np.ones((12, 1))])
+        theta = np.append(w.numpy().ravel(), b.item())
+        _, residual = scipy.optimize.nnls(a[on_margin].T, theta)
+        assert residual <= 1e-3 * np.linalg.norm(theta)
+    else:
+        a = signs[:, None] * x.numpy()
+        matrix = np.vstack([a[on_margin].T, signs[on_margin][None, :] * 1e3])
+        _, residual = scipy.optimize.nnls(matrix, np.append(w.numpy().ravel(), 0.0))
+        assert residual <= 1e-3 * np.linalg.norm(w.numpy())

@@ -1375,7 +1375,7 @@ RESAMPLING = [
     case(
         lambda: lrcore.bootstrap_metrics(S(), Y(), IDX, threshold=math.nan),
         ValueError,
-        "threshold must be finite, got nan",
+        "threshold must be a finite number, got nan",
         "bootstrap_metrics-threshold",
     ),
     case(
@@ -1568,3 +1568,133 @@ def test_every_validating_public_function_has_cases():
         and inspect.signature(getattr(lrcore, name)).parameters  # no argument, nothing to validate
     }
     assert callables - covered == set()
+
+
+# ---------------------------------------------------------------------------- the validation layer (issue 20)
+# The functions a chapter shows hold the algorithm; their checks run first, from a
+# _check_<name>_args function (lrcore._validation.checked_by) or from the public function that
+# calls the shown core. These pin that the split kept the contract.
+
+from lrcore import _validation  # noqa: E402
+
+
+def test_checked_by_runs_the_check_first_and_passes_its_replacements():
+    seen = []
+
+    def check(n, scale=2):
+        seen.append((n, scale))
+        return {"n": int(n)}
+
+    @_validation.checked_by(check)
+    def twice(n: int, scale: int = 2) -> int:
+        """Twice n."""
+        return type(n).__name__, n * scale
+
+    assert twice(np.int64(3)) == ("int", 6) and seen == [(np.int64(3), 2)]
+    assert twice(n=4, scale=3) == ("int", 12)
+    assert twice.__doc__ == "Twice n." and list(inspect.signature(twice).parameters) == ["n", "scale"]
+    assert inspect.getsource(twice).lstrip().startswith("@_validation.checked_by(check)")
+
+
+def test_checked_by_leaves_a_wrong_call_to_python():
+    @_validation.checked_by(lambda n: None)
+    def one(n):
+        return n
+
+    with pytest.raises(TypeError, match=escape("one() missing 1 required positional argument: 'n'")):
+        one()
+    with pytest.raises(TypeError, match=escape("one() got an unexpected keyword argument 'm'")):
+        one(m=1)
+
+
+def test_a_warning_names_the_callers_line_through_the_wrappers():
+    import warnings
+
+    huge = torch.full((2, 1), 1e38)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lrcore.linear(huge, torch.full((1, 1), 10.0), torch.zeros(1, 1))
+        lrcore.precision(torch.zeros(3, 1), torch.ones(3, 1))
+    assert [w.category for w in caught] == [lrcore.NonFiniteWarning, lrcore.UndefinedMetricWarning]
+    assert all(w.filename == __file__ for w in caught), [w.filename for w in caught]
+
+
+SPLIT_CORES = [
+    pytest.param(
+        lambda: lrcore.loss_landscape(X(F32)[:, :1], Y(F32), w_range=(-1e39, 1.0)),
+        ValueError,
+        escape("w_range must have ends of at most 3.403e+38 in size for torch.float32, got (-1e+39, 1.0)"),
+        id="loss_landscape-range-beyond-dtype",
+    ),
+    pytest.param(
+        lambda: lrcore.auc(torch.tensor([0.0]), torch.tensor([1.0])),
+        ValueError,
+        "^" + escape("x must have at least 2 points to enclose an area, got 1") + "$",
+        id="auc-one-point",
+    ),
+    pytest.param(
+        lambda: lrcore.auc(torch.tensor([0.0, 1.0, 0.5]), torch.tensor([1.0, 1.0, 1.0])),
+        ValueError,
+        "^" + escape("x must be monotonic (non-decreasing or non-increasing), got both rises and falls") + "$",
+        id="auc-not-monotonic",
+    ),
+    pytest.param(
+        lambda: lrcore.roc_curve(torch.tensor([[0.1], [0.9]]), torch.tensor([[1.0], [1.0]])),
+        ValueError,
+        "^"
+        + escape(
+            "y_true must contain at least one negative sample (0), got only 1: the false-positive rate "
+            "would be 0/0 at every threshold"
+        )
+        + "$",
+        id="roc_curve-one-class",
+    ),
+    pytest.param(
+        lambda: lrcore.angle_between(torch.tensor([1.0, 0.0]), torch.zeros(2)),
+        ValueError,
+        "^" + escape("v must not contain a zero vector: a zero vector has no direction") + "$",
+        id="angle_between-zero-v",
+    ),
+    pytest.param(
+        lambda: lrcore.percentile_interval(torch.tensor([math.nan, math.nan])),
+        ValueError,
+        "^" + escape("values must hold at least one defined (non-NaN) value, got only NaN") + "$",
+        id="percentile_interval-all-nan",
+    ),
+    pytest.param(
+        lambda: lrcore.cross_validate(X(F64), Y(F64), [(torch.tensor([0, 1]), torch.tensor([9]))], lambda x, y: None),
+        ValueError,
+        escape("indices must lie in [0, 5) to index y_score's 5 rows"),
+        id="cross_validate-fold-out-of-range",
+    ),
+    pytest.param(
+        lambda: lrcore.gradient_descent_step(X(F32), Y(F32), torch.full((D, 1), 1e38), torch.zeros(1, 1), 0.1),
+        ValueError,
+        "^"
+        + escape(
+            "x, w and b give logits x w + b beyond the range of torch.float32: standardize x, or use float64"
+        )
+        + "$",
+        id="gradient_descent_step-logits-overflow",
+    ),
+]
+
+
+@pytest.mark.filterwarnings("ignore::lrcore.NonFiniteWarning")
+@pytest.mark.parametrize(("call", "exc", "pattern"), SPLIT_CORES)
+def test_split_functions_keep_their_messages(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_cross_validate_checks_every_fold_before_fitting_any():
+    fitted = []
+
+    def train(x, y):
+        fitted.append(len(x))
+        return torch.zeros(D, 1, dtype=F64), torch.zeros(1, 1, dtype=F64)
+
+    folds = [(torch.tensor([0, 1, 2]), torch.tensor([3, 4])), (torch.tensor([0, 1]), torch.tensor([7]))]
+    with pytest.raises(ValueError, match=escape("indices must lie in [0, 5)")):
+        lrcore.cross_validate(X(F64), Y(F64), folds, train)
+    assert fitted == []

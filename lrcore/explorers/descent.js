@@ -19,10 +19,11 @@ const map = data.map, box = data.lossBox, frame = data.frame;
 const px = (w) => map.left + ((w - frame.w[0]) / (frame.w[1] - frame.w[0])) * map.width;
 const py = (b) => map.top + map.height - ((b - frame.b[0]) / (frame.b[1] - frame.b[0])) * map.height;
 const lx = (k) => box.left + (Math.log10(1 + k) / Math.log10(1 + lastStep)) * box.width;
-const ly = (loss) => box.top + box.height - (Math.min(loss, 1.1 * data.lossTop) / data.lossTop) * box.height;
+// A loss beyond float range (a diverged run) arrives as JSON null: drawn at the top, shown as such.
+const ly = (loss) => box.top + box.height - (Math.min(loss === null ? Infinity : loss, 1.1 * data.lossTop) / data.lossTop) * box.height;
 const points = (xs, ys, n) => xs.slice(0, n).map((x, i) => x.toFixed(1) + "," + ys[i].toFixed(1)).join(" ");
 // The stored numbers have 4 significant digits; String() writes them without trailing zeros.
-const show = (v) => String(v);
+const show = (v) => (v === null ? "inf (diverged)" : String(v));
 
 const best = part("lrx-best");
 best.setAttribute("x1", box.left);

@@ -119,12 +119,20 @@ def frame_steps(num_steps: int, num_frames: int) -> list[int]:
     """
     num_steps = check_count("num_steps", num_steps, minimum=1)
     num_frames = check_count("num_frames", num_frames, minimum=2)
+    if num_steps >= 2**1000:  # beyond what a float's logarithm spacing can place
+        raise ValueError(f"num_steps must be below 2**1000, got {_show(num_steps)}")
     if num_steps + 1 <= num_frames:
         return list(range(num_steps + 1))
     single = num_frames // 2
     count = num_frames - single
-    rest = [num_steps] if count == 1 else np.geomspace(single, num_steps, count).round().astype(int).tolist()
-    return sorted({*range(single), *rest})
+    if count == 1:
+        rest = [num_steps]
+    elif num_steps < 2**53:  # numpy's int64 holds every step exactly
+        rest = np.geomspace(single, num_steps, count).round().astype(int).tolist()
+    else:  # Python ints: int64 would wrap around past 2**63
+        ratio = (math.log(num_steps) - math.log(single)) / (count - 1)
+        rest = [round(math.exp(math.log(single) + k * ratio)) for k in range(count - 1)] + [num_steps]
+    return sorted({*range(single), *(min(step, num_steps) for step in rest)})
 
 
 def _increasing(name: str, values: object, check_one) -> list[float]:

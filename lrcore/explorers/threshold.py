@@ -31,6 +31,7 @@ from lrcore.explorers import _html
 from lrcore.metrics import (
     UndefinedMetricWarning,
     _check_binary,
+    _check_curve_args,
     compute_metrics,
     confusion_matrix,
     precision_recall_curve,
@@ -148,7 +149,19 @@ def threshold_sweep(
     check_same_rows("logits", logits, "y_true", y_true)
     values = _check_thresholds(thresholds)
     cost_fn, cost_fp = _check_costs(cost_fn, cost_fp)
-    fpr, tpr, _ = roc_curve(logits, y_true)  # raises unless both classes are present
+    _check_curve_args(logits, y_true, negatives=True)  # both classes must be present
+    return _sweep_thresholds(logits, y_true, values, cost_fn, cost_fp)
+
+
+def _sweep_thresholds(
+    logits: Tensor, y_true: Tensor, values: tuple[float, ...], cost_fn: float | None, cost_fp: float | None
+) -> ThresholdSweep:
+    """Counts, metrics and cost (if costs are given) at each threshold in ``values``, and the curves.
+
+    ``logits``, ``y_true`` : (n, 1), both classes present. Predicts 1 where
+    ``sigmoid(logits) >= t``; an undefined precision (nothing flagged) is recorded as None.
+    """
+    fpr, tpr, _ = roc_curve(logits, y_true)
     precision, recall, _ = precision_recall_curve(logits, y_true)
     probabilities = torch.sigmoid(logits)
     counts, metrics, costs = [], [], []
@@ -164,7 +177,7 @@ def threshold_sweep(
         counts.append((tn, fp, fn, tp))
         metrics.append(shown)
         if cost_fn is not None:
-            costs.append((cost_fn * fn + cost_fp * fp) / y_true.shape[0])
+            costs.append(_cost(cost_fn, fn, cost_fp, fp, y_true.shape[0]))
     return ThresholdSweep(
         thresholds=values,
         counts=tuple(counts),
@@ -177,13 +190,25 @@ def threshold_sweep(
     )
 
 
+def _cost(cost_fn: float, fn: int, cost_fp: float, fp: int, n: int) -> float:
+    """``(cost_fn * fn + cost_fp * fp) / n``, divided first where the products overflow (costs of 1e308)."""
+    cost = (cost_fn * fn + cost_fp * fp) / n
+    return cost if cost < float("inf") else cost_fn * (fn / n) + cost_fp * (fp / n)
+
+
 def _shown(value: float | None) -> str:
     return "undefined (0/0)" if value is None else f"{value:.{SHOWN_DECIMALS}f}"
 
 
 def _decimals(values: tuple[float, ...]) -> int:
-    """The fewest decimals (at most 6) that write every threshold exactly: 2 for 0.01, ..., 0.99."""
-    return next((d for d in range(7) if all(round(v, d) == v for v in values)), 6)
+    """The fewest decimals that write every threshold exactly (2 for 0.01, ..., 0.99), or else tell them apart.
+
+    A float has at most 17 significant digits, so 17 decimals write thresholds in (0, 1) apart.
+    """
+    exact = next((d for d in range(18) if all(round(v, d) == v for v in values)), None)
+    if exact is not None:
+        return exact
+    return next(d for d in range(18) if len({f"{v:.{d}f}" for v in values}) == len(set(values)) or d == 17)
 
 
 def _sweep_data(sweep: ThresholdSweep, initial: int) -> dict[str, Any]:
