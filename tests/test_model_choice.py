@@ -1,9 +1,17 @@
-"""The one model of the book: what chapters 11 and 12 choose on validation is what 12 and 13 use.
+"""The one model of the book: what 12 and 13 choose on validation (and 11's rate) is what later chapters use.
 
-Chapters are separate notebooks, so 12 and 13 write the chosen learning rate, number of steps
-and L2 strength into their code. This reads the numbers each chapter glued in the last build
-(``<chapter>.glue.json`` beside the executed notebooks) and fails, naming the chapter to
-update, when a choice changed and a later chapter still uses the old one.
+The final model is the penalised minimum of the training loss, with the L2 strength that chapter 12
+chooses on validation by the one-standard-error rule (``cond_chosen_l2``); it has no learning rate,
+number of steps or starting point, since every stable run of gradient descent ends at that one
+minimum. Chapter 13 adds a threshold chosen on validation (``thr_t_star``). Chapter 11 chooses no
+model: it shows that stopping early gains nothing the validation split can detect, and names the
+learning rate the book uses when it runs gradient descent on the whole training split
+(``lr_best_rate``), which chapter 14's runs use.
+
+Chapters are separate notebooks, so later chapters write these numbers into their code. This reads
+the numbers each chapter glued in the last build (``<chapter>.glue.json`` beside the executed
+notebooks) and fails, naming the chapter to update, when a choice changed and a later chapter still
+uses the old one.
 """
 
 from __future__ import annotations
@@ -20,27 +28,14 @@ EXECUTED = Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")) / "jupyter_
 
 #: (chapter that chooses, its key) -> [(chapter that uses the choice, its key), ...]
 CHOICES = {
-    ("11_learning_rate", "lr_best_rate"): [
-        ("12_conditioning", "cond_chosen_rate"),
-        ("13_threshold", "thr_final_rate"),
-        ("14_minibatch_sgd", "sgd_chosen_rate"),
-        ("15_uncertainty", "unc_final_rate"),
-        ("16_calibration", "cal_final_rate"),
-    ],
-    ("11_learning_rate", "lr_best_steps"): [
-        ("12_conditioning", "cond_chosen_steps"),
-        ("13_threshold", "thr_final_steps"),
-        ("14_minibatch_sgd", "sgd_chosen_steps"),
-        ("15_uncertainty", "unc_final_steps"),
-        ("16_calibration", "cal_final_steps"),
-    ],
+    ("11_learning_rate", "lr_best_rate"): [("14_minibatch_sgd", "sgd_chosen_rate")],
     ("12_conditioning", "cond_chosen_l2"): [
         ("13_threshold", "thr_final_l2"),
         ("14_minibatch_sgd", "sgd_chosen_l2"),
         ("15_uncertainty", "unc_final_l2"),
         ("16_calibration", "cal_final_l2"),
     ],
-    ("13_threshold", "thr_t_star"): [("15_uncertainty", "unc_final_threshold")],
+    ("13_threshold", "thr_t_star"): [("15_uncertainty", "unc_final_threshold"), ("16_calibration", "cal_t_star")],
 }
 
 

@@ -1,9 +1,11 @@
-"""The test split is evaluated once, in one place: the final section of chapter 13.
+"""The test split is evaluated in one section of the book: the final section of chapter 13.
 
-Every hyperparameter of the book's model (learning rate, number of steps, L2 penalty, threshold)
-is chosen on the validation split, and the one chosen model is evaluated on the test split in
-``(sec-final-test)=`` of ``book/13_threshold.md``. Anywhere else, a computation on the test
-split would be a second look at it, which the book teaches against (``ex-test-once``).
+Every choice about the book's model (the L2 penalty, the threshold) is made on the validation
+split, and the one chosen model is evaluated on the test split in ``(sec-final-test)=`` of
+``book/13_threshold.md``, after every choice. Anywhere else, a computation on the test split
+would be a second look at it, which the book teaches against (``ex-test-once``): no later
+chapter may report more about the final model on test, and no other section may carry a
+``sec-final-test...`` label (``test_no_other_final_test_section`` checks the labels).
 
 The check reads the code cells of every chapter with :mod:`ast` and follows the test split
 through the code, a small taint analysis:
@@ -15,16 +17,13 @@ through the code, a small taint analysis:
   bare split), so that a chapter can show the split it made;
 * anything else that touches it (a model, a loss, a metric, ``@``, arithmetic, a call of any
   other function) is an evaluation, and fails the test unless it happens inside the final
-  section of chapter 13, or inside a later chapter's section whose label starts with
-  ``sec-final-test-`` (``(sec-final-test-intervals)=``, ``(sec-final-test-calibration)=``).
-
-Such a later section reports more about the *one final model* of chapter 13 (its intervals,
-its calibration), chosen before and with no choice made afterwards; it must say so and link to
-``{ref}`sec-final-test```, which ``test_later_final_sections_link_to_the_final_test`` checks.
+  section of chapter 13, which runs from its label to the next heading of level one or two
+  (its ``###`` subsections belong to it).
 
 The rules are deliberately strict about what counts as "allowed"; an allowed use has to be
 one of the forms above. ``test_planted_*`` plant violations and allowed uses in a made-up
-chapter, so that the checker itself is tested.
+chapter, so that the checker itself is tested: among them, a ``sec-final-test-...`` section in
+a later chapter, which is a violation like any other.
 """
 
 from __future__ import annotations
@@ -39,9 +38,8 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1] / "book"
 FINAL_CHAPTER = "13_threshold.md"
 FINAL_LABEL = "sec-final-test"
-#: A chapter after the final one may report on the final model in a section labelled so.
-LATER_PREFIX = f"{FINAL_LABEL}-"
-LABEL_LINE = re.compile(rf"\(({FINAL_LABEL}(?:-[\w-]*)?)\)=")
+#: Any label that looks like the final section's: only ``(sec-final-test)=`` in chapter 13 is one.
+LABEL_LINE = re.compile(rf"\(({FINAL_LABEL}[\w-]*)\)=")
 
 #: Functions through which the test split may flow without being evaluated: output i is test
 #: data if input i was (``to_tensors``), or the result is (``standardize``, first argument).
@@ -89,17 +87,9 @@ class Cell:
     in_final_section: bool
 
 
-def _chapter_number(name: str) -> int | None:
-    return int(name[:2]) if name[:2].isdigit() else None
-
-
 def opens_final_section(chapter: str, label: str) -> bool:
-    """True if a section labelled ``label`` in ``chapter`` may evaluate the test split."""
-    if chapter == FINAL_CHAPTER:
-        return label == FINAL_LABEL
-    number, final_number = _chapter_number(chapter), _chapter_number(FINAL_CHAPTER)
-    later = number is not None and final_number is not None and number > final_number
-    return later and label.startswith(LATER_PREFIX) and len(label) > len(LATER_PREFIX)
+    """True if a section labelled ``label`` in ``chapter`` may evaluate the test split: the one final section."""
+    return chapter == FINAL_CHAPTER and label == FINAL_LABEL
 
 
 def code_cells(text: str, chapter: str) -> list[Cell]:
@@ -337,37 +327,18 @@ def test_the_final_section_evaluates_the_test_split_once() -> None:
         assert f"{{ref}}`{FINAL_LABEL}`" in (BOOK / chapter).read_text(), chapter
 
 
-def later_final_sections(text: str) -> dict[str, str]:
-    """The text of each section labelled ``sec-final-test-...``, by label."""
-    sections, lines = {}, text.split("\n")
-    for i, line in enumerate(lines):
-        label = LABEL_LINE.fullmatch(line.strip())
-        if label and label.group(1).startswith(LATER_PREFIX):
-            end = next((j for j in range(i + 2, len(lines)) if re.match(r"#{1,2} ", lines[j])), len(lines))
-            while end > i + 1 and re.fullmatch(r"\([\w-]+\)=", lines[end - 1].strip()):
-                end -= 1  # the next section's label belongs to the next section
-            sections[label.group(1)] = "\n".join(lines[i:end])
-    return sections
-
-
-def later_section_problems(chapter: str, text: str) -> list[str]:
-    """What is wrong with the ``sec-final-test-...`` sections of a chapter, if anything."""
-    problems = []
-    for label, section in later_final_sections(text).items():
-        if not opens_final_section(chapter, label):
-            problems.append(
-                f"{chapter}: ({label})= reports on the final model; only chapters after {FINAL_CHAPTER} may"
-            )
-        elif f"{{ref}}`{FINAL_LABEL}`" not in section:
-            link = f"{{ref}}`{FINAL_LABEL}`"
-            problems.append(f"{chapter}: ({label})= must say it reports on the final model and link to {link}")
-    return problems
+def other_final_labels(chapter: str, text: str) -> list[str]:
+    """The ``sec-final-test...`` labels of a chapter other than the one final section's."""
+    labels = [m.group(1) for line in text.split("\n") if (m := LABEL_LINE.fullmatch(line.strip()))]
+    return [f"{chapter}: ({label})=" for label in labels if not opens_final_section(chapter, label)]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_later_final_sections_link_to_the_final_test(chapter: Path) -> None:
-    """A later report on the final model is allowed only where the chapter says it is one."""
-    assert later_section_problems(chapter.name, chapter.read_text()) == []
+def test_no_other_final_test_section(chapter: Path) -> None:
+    """One section of the book evaluates the test split; no other section may look like it."""
+    assert other_final_labels(chapter.name, chapter.read_text()) == [], (
+        f"only ({FINAL_LABEL})= in {FINAL_CHAPTER} evaluates the test split; report everything there"
+    )
 
 
 PLANTED = """
@@ -436,39 +407,44 @@ def _with_section(label: str, planted: str, heading: str = "## A later report") 
     return _chapter("") + section + f"\n## What we learned\n\n{cell}"
 
 
-def test_planted_later_final_section_allows_evaluation_after_chapter_13_only() -> None:
-    planted = VIOLATIONS["metric"]
-    text = _with_section(f"{FINAL_LABEL}-intervals", planted)
-    later = check_chapter("15_uncertainty.md", text)
-    assert later.final_uses >= 1
-    assert len(later.violations) == 1  # the cell after the section ended is still caught
-    for chapter in ("07_metrics.md", "13_threshold.md", "12_conditioning.md", "appendix_build.md"):
-        assert len(check_chapter(chapter, text).violations) == 2, chapter
+def test_planted_final_section_keeps_its_subsections() -> None:
+    """A ``###`` subsection belongs to the final section; the next ``##`` heading ends it."""
+    text = _with_section(FINAL_LABEL, VIOLATIONS["matmul"], heading="## The final report\n\n### What this means")
+    tracker = check_chapter(FINAL_CHAPTER, text)
+    assert tracker.final_uses == 1 and len(tracker.violations) == 1
 
 
 @pytest.mark.parametrize(
     "label",
-    [FINAL_LABEL, f"{FINAL_LABEL}-", f"{FINAL_LABEL}ing", "sec-final-tests-intervals", "sec-intervals"],
+    [
+        f"{FINAL_LABEL}-intervals",
+        f"{FINAL_LABEL}-calibration",
+        FINAL_LABEL,
+        f"{FINAL_LABEL}-",
+        f"{FINAL_LABEL}ing",
+        "sec-final-tests-intervals",
+        "sec-intervals",
+    ],
 )
-def test_planted_later_section_needs_the_prefix(label: str) -> None:
-    """In a later chapter, only ``sec-final-test-<something>`` opens a section where evaluating is allowed."""
-    tracker = check_chapter("15_uncertainty.md", _with_section(label, VIOLATIONS["loss"]))
-    assert len(tracker.violations) == 2, label
+@pytest.mark.parametrize("chapter", ["15_uncertainty.md", "16_calibration.md", "07_metrics.md", "appendix_build.md"])
+def test_planted_section_outside_chapter_13_is_a_violation(chapter: str, label: str) -> None:
+    """A later report on the final model (``sec-final-test-intervals``) evaluates the test split a second time."""
+    tracker = check_chapter(chapter, _with_section(label, VIOLATIONS["loss"]))
+    assert len(tracker.violations) == 2, (chapter, label)
     assert tracker.final_uses == 0
 
 
-def test_planted_later_section_ends_at_the_next_section() -> None:
-    text = _with_section(f"{FINAL_LABEL}-calibration", VIOLATIONS["matmul"], heading="## Calibration\n\n### On test")
-    tracker = check_chapter("16_calibration.md", text)
-    assert tracker.final_uses == 1 and len(tracker.violations) == 1
+@pytest.mark.parametrize("label", [f"{FINAL_LABEL}-intervals", f"{FINAL_LABEL}-calibration", f"{FINAL_LABEL}ing"])
+def test_planted_other_label_in_chapter_13_is_a_violation(label: str) -> None:
+    """In chapter 13 itself, only the exact label opens the final section."""
+    tracker = check_chapter(FINAL_CHAPTER, _with_section(label, VIOLATIONS["metric"]))
+    assert len(tracker.violations) == 2 and tracker.final_uses == 0
 
 
-def test_planted_later_section_must_link_to_the_final_test() -> None:
+def test_planted_other_final_labels_are_found() -> None:
     text = _with_section(f"{FINAL_LABEL}-intervals", "print(1)")
-    sections = later_final_sections(text)
-    assert list(sections) == [f"{FINAL_LABEL}-intervals"]
-    assert "What we learned" not in sections[f"{FINAL_LABEL}-intervals"]
-    assert later_section_problems("15_uncertainty.md", text) == []
-    unlinked = text.replace(f"See {{ref}}`{FINAL_LABEL}`.", "See above.")
-    assert "must say it reports on the final model" in later_section_problems("15_uncertainty.md", unlinked)[0]
-    assert "only chapters after" in later_section_problems("07_metrics.md", text)[0]
+    assert other_final_labels("15_uncertainty.md", text) == [f"15_uncertainty.md: ({FINAL_LABEL}-intervals)="]
+    assert other_final_labels(FINAL_CHAPTER, text) == [f"{FINAL_CHAPTER}: ({FINAL_LABEL}-intervals)="]
+    final = _with_section(FINAL_LABEL, "print(1)")
+    assert other_final_labels(FINAL_CHAPTER, final) == []
+    assert other_final_labels("16_calibration.md", final) == [f"16_calibration.md: ({FINAL_LABEL})="]
