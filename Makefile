@@ -3,22 +3,30 @@
 # make test : build, lint, unit tests, strict nbval on the notebooks the build executed, the same
 #             again under other thread counts and CPU code path (reproducible), then the built
 #             site: its links and anchors (no browser), and the browser tests (any Chromium or
-#             Chrome the machine has; .ci/run installs Debian's)
+#             Chrome the machine has; .ci/run installs Debian's). Every stage keeps every core busy
+#             (pytest-xdist; nbval chapter by chapter), with results that do not depend on it.
+# make check: after an edit, the checks of what changed (tools/check_edit.py): lint, the
+#             incremental build, the unit tests and strict nbval of the chapters the edit reaches,
+#             the links. It says what it skipped; `make test` runs everything.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SITE := _build/html/index.html
+# pytest-xdist workers, and chapters re-run at once by nbval: one per core (JOBS=1: one at a time).
+JOBS ?= auto
+UNIT_TESTS := tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
 
-.PHONY: book test lint unit nbval reproducible links site-weight pdf pdf-check browser bench bench-build clean fuzz
+.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser bench bench-build clean fuzz
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
-# as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); then the
-# students' exercise notebooks, published into the site (_build/html/_downloads/student/), and lrcore's
-# wheel, which the first cell of every notebook the site offers installs (_build/html/_downloads/).
+# as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); the build also
+# makes lrcore's wheel (_build/html/_downloads/), which the first cell of every notebook the site
+# offers installs, pinned by its SHA-256 (book/_ext/notebook_downloads.py; LRBOOK_BASE_URL: where
+# the site is published). Then the students' exercise notebooks, published into the site
+# (_build/html/_downloads/student/).
 book: $(INSTALLED)
 	$(BIN)/python tools/build_book.py
-	$(BIN)/python -m build --wheel --no-isolation --outdir _build/html/_downloads .
 	$(BIN)/python tools/student_notebooks.py
 	$(BIN)/python tools/build_pdf.py
 
@@ -46,17 +54,26 @@ pdf-check: $(INSTALLED) | $(SITE)
 lint: $(INSTALLED)
 	$(BIN)/ruff check lrcore tests benchmarks tools book
 
+# Over pytest-xdist, one worker per core; then, alone, the few tests marked `serial` (they start
+# 8 kernels at once, or time two chapters side by side).
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not serial" $(UNIT_TESTS)
+	$(BIN)/python -m pytest -m serial $(UNIT_TESTS) || test $$? -eq 5  # 5: none is marked serial
 
-# Strict nbval (tests/nbval_book.py) on the notebooks the build executed, as it executed them.
+# After an edit (tools/check_edit.py; BASE=<commit> to compare with another commit than HEAD).
+BASE ?= HEAD
+check: $(INSTALLED)
+	$(BIN)/python tools/check_edit.py --base $(BASE) --jobs $(JOBS)
+
+# Strict nbval (tests/nbval_book.py) on the notebooks the build executed, as it executed them,
+# $(JOBS) chapters at a time, each in its own one-thread kernel.
 nbval: $(INSTALLED)
-	$(BIN)/python tools/check_reproducible.py --variant as-built
+	$(BIN)/python tools/check_reproducible.py --variant as-built --jobs $(JOBS)
 
 # Strict nbval again with 2 and 4 threads and with ATEN_CPU_CAPABILITY=default: what a chapter
 # shows must not depend on the thread count or the CPU (tools/check_reproducible.py).
 reproducible: $(INSTALLED)
-	$(BIN)/python tools/check_reproducible.py
+	$(BIN)/python tools/check_reproducible.py --jobs $(JOBS)
 
 # Every internal link and anchor of the built site resolves (LRBOOK_BUILD_DIR: another build).
 links: $(INSTALLED) | $(SITE)
@@ -70,9 +87,14 @@ site-weight: $(INSTALLED) | $(SITE)
 # The built site in Chromium, served on 127.0.0.1 with every other host cut off; screenshots
 # go to _build/screenshots/. --confcutdir: the unit tests' conftest (torch, sklearn) is not needed;
 # no hypothesis plugin: importing it at the end, beside Playwright's greenlets, crashed CPython 3.11's compiler.
+# Over pytest-xdist: each worker serves the site on a port of its own; the tests of the page audit
+# and of the fresh environment stay on one worker each (xdist_group, tests/browser/conftest.py);
+# then, alone, the tests that time pages (marked serial there).
+BROWSER_PYTEST := $(BIN)/python -m pytest --confcutdir=tests/browser -p no:hypothesispytest
 browser: $(INSTALLED) | $(SITE)
 	$(BIN)/python tests/browser/book_site.py
-	$(BIN)/python -m pytest --confcutdir=tests/browser -p no:hypothesispytest tests/browser
+	$(BROWSER_PYTEST) -n $(JOBS) --dist loadgroup -m "not serial" tests/browser
+	$(BROWSER_PYTEST) -m serial tests/browser || test $$? -eq 5  # 5: none is marked serial
 
 # lrcore's contract, deeper: the property-based tests of tests/test_properties.py with fresh random
 # examples, 2000 per property (`make unit` runs the same properties derandomized, 30 each).

@@ -202,3 +202,15 @@ def build_book():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make unit``: ``--dist loadgroup``), a module whose tests share a
+    module-scoped fixture (a small book built, a fresh virtual environment) runs on one worker,
+    so that the fixture is made once, as in a serial run. Other tests go to whichever worker is free.
+    """
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info else ()
+        if any(defs and defs[-1].scope == "module" for defs in definitions):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

@@ -278,6 +278,7 @@ def _parallel_book(root: Path, chapters: dict[str, str]) -> None:
 TIMED = 'import time; start = time.time(); time.sleep(3); open("{name}.ran", "w").write(f"{{start}} {{time.time()}}")'
 
 
+@pytest.mark.serial  # two timed chapters must overlap: alone, with both cores to them
 def test_chapters_execute_side_by_side_and_sphinx_reads_them_from_the_cache(tmp_path):
     _parallel_book(tmp_path, {name: TIMED.format(name=name) for name in ("one", "two")})
     result = _jupyter_book(tmp_path, LRBOOK_EXECUTION_JOBS="2")

@@ -11,8 +11,14 @@ every visible output, and every glued number as the text shows it) under other s
   order of the additions too).
 
 Each setting must pass. Usage: ``python tools/check_reproducible.py [--build-dir _build]
-[--variant NAME ...] [pytest args]``; ``make nbval`` runs ``as-built`` (the build's own
+[--variant NAME ...] [--jobs N] [pytest args]``; ``make nbval`` runs ``as-built`` (the build's own
 setting), ``make reproducible`` the three others.
+
+**Both cores busy.** Each setting runs its chapters ``--jobs`` at a time (default: one per core),
+over pytest-xdist with ``--dist loadfile``: a chapter's cells stay together, in order, in one
+kernel of their own, and every kernel gets the setting's environment (one thread as built, or
+the 2 or 4 threads the variant sets on purpose), so the result does not depend on ``--jobs``;
+``--jobs 1`` is one chapter after another, as before.
 """
 
 from __future__ import annotations
@@ -43,28 +49,52 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-def nbval_command(build_dir: Path, extra: list[str]) -> list[str]:
+def nbval_command(build_dir: Path, extra: list[str], jobs: int = 1, chapters: list[str] | None = None) -> list[str]:
+    """The pytest command; ``chapters``: only these notebooks (stems), else every one the build executed."""
+    parallel = ["-n", str(min(jobs, len(chapters) if chapters else jobs)), "--dist", "loadfile"] if jobs > 1 else []
+    executed = build_dir / "jupyter_execute"
+    notebooks = [str(executed / "book" / f"{stem}.ipynb") for stem in chapters] if chapters else [str(executed)]
     return [
         sys.executable, "-m", "pytest", "-p", "tests.nbval_book", "--nbval", "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q",
-        str(build_dir / "jupyter_execute"), *extra,
+        *parallel, *notebooks, *extra,
     ]  # fmt: skip
+
+
+def job_count(text: str) -> int:
+    """``--jobs``: a positive number, or ``auto`` for one per core (physical, as pytest-xdist's ``auto``)."""
+    if text == "auto":
+        try:
+            import psutil  # ipykernel's dependency
+
+            return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+        except ImportError:
+            return os.cpu_count() or 1
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a positive number or auto, not {text!r}")
+    return int(text)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
     parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="default: all but as-built")
+    parser.add_argument("--chapter", action="append", help="only this chapter (its stem; make check)")
+    parser.add_argument("--jobs", type=job_count, default="auto", help="chapters at a time (default: one per core)")
     args, extra = parser.parse_known_args()
     if not (args.build_dir / "jupyter_execute").is_dir():
         parser.error(f"no executed notebooks in {args.build_dir / 'jupyter_execute'}: build the book first")
+    for stem in args.chapter or []:
+        if not (args.build_dir / "jupyter_execute" / "book" / f"{stem}.ipynb").is_file():
+            parser.error(f"the build executed no chapter {stem!r} (in {args.build_dir / 'jupyter_execute' / 'book'})")
     results = []
     for name in args.variant or [name for name in VARIANTS if name != "as-built"]:
         environment = {**os.environ, **ENVIRONMENT, **VARIANTS[name]}
         setting = " ".join(f"{k}={v}" for k, v in VARIANTS[name].items()) or "the declared environment"
-        print(f"--- strict nbval, {name}: {setting}", flush=True)
+        print(f"--- strict nbval, {name}: {setting}; {args.jobs} chapter(s) at a time", flush=True)
         start = time.perf_counter()
-        code = subprocess.run(nbval_command(args.build_dir, extra), cwd=ROOT, env=environment).returncode
+        command = nbval_command(args.build_dir, extra, args.jobs, args.chapter)
+        code = subprocess.run(command, cwd=ROOT, env=environment).returncode
         results.append((name, code, time.perf_counter() - start))
     print("\nthe build's notebooks, re-run under strict nbval:")
     for name, code, seconds in results:
