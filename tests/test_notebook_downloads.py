@@ -7,15 +7,19 @@ holding a code cell, a figure made by a cell, a ``{literalinclude}`` of lrcore, 
 the numbers, links, equation numbers and citations of the built HTML page, the cells'
 outputs, and no MyST. The built HTML page is the reference for every number and link.
 The book is built twice, as a rebuild takes the outputs from myst-nb's execution cache: the
-page's few cells execute once, in a Jupyter kernel (about 20 s in all).
+page's few cells execute once, in a Jupyter kernel (about 20 s in all). ``html_baseurl`` is empty,
+as in ``_config.yml``: the first build has no address (a local ``make book``), the second gets it
+from ``$LRBOOK_BASE_URL``, as the Pages workflow passes it.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import inspect
 import math
+import os
 import re
 import subprocess
 import sys
@@ -37,7 +41,7 @@ import sys
 sys.path.insert(0, {str(ROOT / "book" / "_ext")!r})
 # parallel_execution as in the book: it keeps a cached chapter's outputs in jupyter_execute/.
 extensions = ["myst_nb", "sphinx_exercise", "sphinxcontrib.bibtex", "parallel_execution", "notebook_downloads"]
-html_baseurl = {BASE!r}
+html_baseurl = ""
 numfig = True
 math_numfig = True
 math_eqref_format = "({{number}})"
@@ -46,7 +50,7 @@ bibtex_bibfiles = ["refs.bib"]
 bibtex_reference_style = "author_year"
 nb_execution_mode = "cache"
 nb_merge_streams = False
-exclude_patterns = ["_build", "lrcore"]
+exclude_patterns = ["_build", "lrcore", "README.md"]
 """
 
 INDEX = """\
@@ -185,25 +189,41 @@ extension = _load_extension()
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[nbformat.NotebookNode, BeautifulSoup]:
-    """The mini book built into a temporary folder: the chapter's notebook and its HTML page."""
+def minibook(tmp_path_factory) -> dict:
+    """The mini book built into a temporary folder, first without an address, then with one.
+
+    Returns the chapter's notebook of each build (``local``, ``published``), the HTML page of the
+    second, and the wheel the second published.
+    """
     src = tmp_path_factory.mktemp("minibook")
     files = {"conf.py": CONF, "index.md": INDEX, "other.md": OTHER, "chapter.md": CHAPTER, "refs.bib": BIB}
     for name, text in files.items():
         (src / name).write_text(text)
-    for name in ("pyproject.toml", "requirements.txt", "lrcore"):  # what the first cell is made from
+    # What the first cell is made from, and what lrcore's wheel is built from.
+    for name in ("pyproject.toml", "requirements.txt", "README.md", "lrcore"):
         (src / name).symlink_to(ROOT / name)
     out = src / "_build" / "html"
+    notebooks = {}
     # Twice: the first build executes the page into myst-nb's cache, the second (-E, every page
     # read again) takes the outputs from the cache, as a rebuild of the book does.
-    for fresh in ([], ["-E"]):
+    for kind, fresh, address in (("local", [], None), ("published", ["-E"], BASE)):
+        environment = {k: v for k, v in os.environ.items() if k != "LRBOOK_BASE_URL"}
+        if address:
+            environment["LRBOOK_BASE_URL"] = address.rstrip("/")  # as actions/configure-pages gives it
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", "-q", "-T", *fresh]
-        result = subprocess.run([*command, str(src), str(out)], capture_output=True, text=True)
+        result = subprocess.run([*command, str(src), str(out)], capture_output=True, text=True, env=environment)
         assert result.returncode == 0, result.stderr
-    notebook = nbformat.read(out / "_downloads/notebooks/chapter.ipynb", as_version=4)
-    nbformat.validate(notebook)
+        notebooks[kind] = nbformat.read(out / "_downloads/notebooks/chapter.ipynb", as_version=4)
+        nbformat.validate(notebooks[kind])
     page = BeautifulSoup((out / "chapter.html").read_text(), "html.parser")
-    return notebook, page
+    wheels = list((out / "_downloads").glob("lrcore-*.whl"))
+    return {**notebooks, "page": page, "wheel": wheels[0] if len(wheels) == 1 else wheels}
+
+
+@pytest.fixture(scope="module")
+def built(minibook) -> tuple[nbformat.NotebookNode, BeautifulSoup]:
+    """The chapter's notebook of the build with an address, and its HTML page."""
+    return minibook["published"], minibook["page"]
 
 
 def _markdown(notebook) -> str:
@@ -327,12 +347,38 @@ def test_headings_and_order(built):
     assert markdown[-2].endswith("The end.")
 
 
-def test_the_first_cell_installs_the_wheel_of_the_site(built):
-    notebook, _ = built
-    source = notebook.cells[0].source
+def test_the_first_cell_installs_the_wheel_of_the_site_pinned_by_its_digest(minibook):
+    source = minibook["published"].cells[0].source
     version = extension.project(ROOT / "pyproject.toml")["version"]
+    wheel = minibook["wheel"]
+    assert isinstance(wheel, Path) and wheel.name == f"lrcore-{version}-py3-none-any.whl", wheel
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     assert f"os.environ.get('LRCORE_WHEEL', '{BASE}_downloads/lrcore-{version}-py3-none-any.whl')" in source
+    assert f"LRCORE_SHA256 = '{digest}'" in source and f"LRCORE_VERSION = '{version}'" in source
+    assert 'f"lrcore @ {url}#sha256={LRCORE_SHA256}"' in source
     assert "'matplotlib==" in source and "'torch==" in source
+    assert minibook["published"].metadata["lrcore_book"]["lrcore"] == {
+        "version": version,
+        "wheel": f"{BASE}_downloads/{wheel.name}",
+        "sha256": digest,
+    }
+    local = minibook["local"]
+    assert local.metadata["lrcore_book"]["lrcore"]["wheel"] == wheel.name
+    assert f"LRCORE_SHA256 = '{local.metadata['lrcore_book']['lrcore']['sha256']}'" in local.cells[0].source
+
+
+def test_without_an_address_the_notebook_says_so_and_links_into_the_site(minibook):
+    """A build without a base URL: links relative to the notebook's place in the site, the wheel beside it."""
+    notebook = minibook["local"]
+    source = notebook.cells[0].source
+    assert "# A local build of the book (no published address)" in source
+    assert "example.org" not in source and "lrcore.github.io" not in source
+    markdown = _markdown(notebook)
+    assert "[The other page](../../other.html#sec-other)" in markdown
+    assert "[the next section](../../chapter.html#sec-next)" in markdown
+    assert "local.invalid" not in markdown and "example.org" not in markdown
+    assert notebook.metadata["lrcore_book"]["page"] == "../../chapter.html"
+    assert notebook.metadata["lrcore_book"]["base_url"] is None
 
 
 def test_without_glue():

@@ -68,6 +68,24 @@ def test_only_a_push_to_main_uploads_and_deploys(workflow):
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
 
 
+def test_the_site_is_built_with_the_address_pages_reports(workflow):
+    """The build that deploys asks Pages where the site goes (actions/configure-pages) and builds with
+    it, ``make book`` and ``make test`` alike (``test`` runs ``book`` again): the notebooks link to
+    it and install lrcore's wheel from it (book/_ext/notebook_downloads.py reads LRBOOK_BASE_URL)."""
+    build = workflow["jobs"]["build"]
+    steps = build["steps"]
+    (pages,) = [s for s in steps if s.get("uses", "").startswith("actions/configure-pages@")]
+    assert pages["if"] == ON_PUSH_TO_MAIN, "only the build that deploys asks (a pull request gets no Pages URL)"
+    assert build["permissions"] == {"contents": "read", "pages": "read"}
+    runs = [s.get("run") for s in steps]
+    for command in ("make book", "make test"):
+        step = steps[runs.index(command)]
+        assert steps.index(pages) < steps.index(step)
+        assert step["env"]["LRBOOK_BASE_URL"] == f"${{{{ steps.{pages['id']}.outputs.base_url }}}}", command
+    extension = (ROOT / "book" / "_ext" / "notebook_downloads.py").read_text()
+    assert 'BASE_URL_VARIABLE = "LRBOOK_BASE_URL"' in extension
+
+
 def test_permissions_and_concurrency(workflow):
     assert workflow["permissions"] == {"contents": "read"}
     deploy = workflow["jobs"]["deploy"]

@@ -240,6 +240,13 @@ def commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
+def site_url(config: dict, build_dir: Path) -> str:
+    """Where the site is published, as for the notebooks (``$LRBOOK_BASE_URL``, else ``html: baseurl:``);
+    without an address, the local site (``file://``), which the title page then shows."""
+    url = os.environ.get("LRBOOK_BASE_URL", "").strip() or (config.get("html", {}).get("baseurl") or "").strip()
+    return url.rstrip("/") + "/" if url else (build_dir / "html").as_uri() + "/"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=BUILD, help="the site's build folder (default _build)")
@@ -256,7 +263,7 @@ def main() -> int:
         "author": config.get("author", ""),
         "date": time.strftime("%Y-%m-%d", time.gmtime(int(os.environ.get("SOURCE_DATE_EPOCH", time.time())))),
         "commit": commit(),
-        "url": config.get("html", {}).get("baseurl", ""),
+        "url": site_url(config, build_dir),
     }
     output = build_dir / "html" / PDF_NAME
     # `make test` runs `make book` again after CI's `make book`: print again only when the page,

@@ -5,9 +5,9 @@ The chapter notebooks (``_build/html/_downloads/notebooks/<chapter>.ipynb``, wri
 as text, links to the published book, ``lrcore``'s code as read-only Python blocks, each in a
 Markdown cell of its own that names the object (``metadata["lrcore_include"]``,
 ``"lrcore.<module>.<name>"``), solutions tagged ``solution``, and a first cell that installs
-``lrcore`` from the wheel the site publishes. For every chapter notebook that shows an
-``lrcore`` function with a check in ``lrcore.checks`` (``check_<name>``), this writes
-``<chapter>_student.ipynb`` in which:
+``lrcore`` from the wheel the site publishes, pinned by its SHA-256 (copied here as it is). For
+every chapter notebook that shows an ``lrcore`` function with a check in ``lrcore.checks``
+(``check_<name>``), this writes ``<chapter>_student.ipynb`` in which:
 
 - the first block of that function's code is replaced by a code cell with a stub (its real
   signature and docstring, read from lrcore's source with ``ast``, and the body
@@ -141,13 +141,14 @@ INTRO = """\
 # Exercises: {title}
 
 This is the chapter *{title}* of the book *Logistic Regression and Gradient Descent, Executed*
-([read it online]({page})), with the code of {count} taken out for you to write: {names}.
+([read it in the book]({page})), with the code of {count} taken out for you to write: {names}.
 
 **How to use it**
 
 1. Run the notebook from the top (*Run All*): it runs as it is, before you write anything. Its
-   first code cell installs `lrcore`, the book's package, where it is missing (in Colab, say),
-   from the book's site; where `lrcore` is installed, it does nothing.
+   first code cell installs `lrcore`, the book's package, where it is missing or another version
+   (in Colab, say): the very wheel the book was built with, which pip checks by its SHA-256. Where
+   the book's `lrcore` is installed, it does nothing.
 2. At each ✏️ **Your turn**, replace `raise NotImplementedError("TODO")` with your code. The
    docstring says what the function receives and must return, with the shapes.
 3. Run that cell, then the check cell under it. `lrcore.checks.check_<name>(<name>)` runs your

@@ -17,13 +17,27 @@ the same tree the HTML is written from, so it holds what the page shows and no M
 - the code cells with the outputs of the build's execution (``jupyter_execute/``), minus what
   only the book needs: ``from myst_nb import glue`` and the ``glue(...)`` calls.
 
-Its first cell installs ``lrcore`` from the wheel the site publishes,
-``<html_baseurl>/_downloads/lrcore-<version>-py3-none-any.whl`` (the version of
-``pyproject.toml``; ``make book`` builds it), or from ``$LRCORE_WHEEL`` where that is set,
-together with the versions pinned in ``requirements.txt`` of every package the chapter imports
-and of ``lrcore``'s dependencies. It does nothing where ``lrcore`` and every package the chapter
-imports are importable. A chapter that imports a package ``requirements.txt`` does not pin
-fails the build.
+Its first cell installs ``lrcore`` from the wheel this build made, pinned by its SHA-256:
+pip's ``lrcore @ <url>#sha256=<digest>``, so that pip refuses, with its own hash error, any file
+that differs from it by one byte (the cell then says so in one line). The wheel is built here,
+at ``build-finished``, before the notebooks are written (:func:`build_wheel`: ``python -m build``
+on a copy of ``pyproject.toml``, ``README.md`` and ``lrcore/``, with ``SOURCE_DATE_EPOCH`` fixed,
+so the same source gives the same bytes), into ``_downloads/lrcore-<version>-py3-none-any.whl``.
+The cell installs it, together with the versions pinned in ``requirements.txt`` of every package
+the chapter imports and of ``lrcore``'s dependencies, unless ``import lrcore`` finds this book's
+version (``lrcore.__version__``, ``pyproject.toml``'s) and every package the chapter imports is
+importable; another version of ``lrcore`` is replaced. A chapter that imports a package
+``requirements.txt`` does not pin fails the build.
+
+Where the wheel and the pages are: the one base URL is ``$LRBOOK_BASE_URL`` where that is set
+(the Pages workflow sets it to the address Pages reports), else ``html_baseurl`` (``html:
+baseurl:`` in ``_config.yml``, empty: the book's address is not known in the repository). With
+a base URL, the notebooks link to the book's pages there and install ``<base>/_downloads/<wheel>``.
+Without one (a local ``make book``), they say so in their first line: their links are relative to
+the built site (``../../book/<page>.html``, right where they lie in it, ``_downloads/notebooks/``),
+and the wheel is the file in the notebook's folder or the one above it (as in the site). Either
+way ``$LRCORE_WHEEL`` (a path or a URL) points the first cell at another copy of the wheel, which
+must have the same digest.
 
 The notebooks are written at ``build-finished`` from ``env.get_and_resolve_doctree``, so a
 rebuild that re-reads nothing still writes them, and the parallel writers are not involved.
@@ -42,10 +56,14 @@ import ast
 import base64
 import copy
 import functools
+import hashlib
 import mimetypes
+import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import textwrap
 import tomllib
 from dataclasses import dataclass, field
@@ -64,8 +82,17 @@ LOGGER = logging.getLogger(__name__)
 FOLDER = "_downloads/notebooks"
 #: Where ``make book`` puts lrcore's wheel, relative to the html output folder.
 WHEEL_FOLDER = "_downloads"
-#: The environment variable that points the first cell at another wheel (a test, a mirror).
+#: The environment variable that points the first cell at another copy of the wheel (a test, a mirror).
 WHEEL_VARIABLE = "LRCORE_WHEEL"
+#: The environment variable that sets the book's base URL at build time (it overrides ``html_baseurl``).
+BASE_URL_VARIABLE = "LRBOOK_BASE_URL"
+#: The base the converter resolves links against when the book has no address; links under it
+#: are then written relative to the notebook's folder in the site (``_downloads/<folder>/``).
+LOCAL_BASE = "http://local.invalid/"
+#: The timestamp of every file in the wheel (the ZIP format's earliest): same source, same bytes.
+WHEEL_EPOCH = "315532800"
+#: What the wheel is built from, copied out of the source tree (``__pycache__`` left behind).
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "lrcore")
 PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)")
 ADMONITION_TITLES = {
     "attention": "Attention", "caution": "Caution", "danger": "Danger", "error": "Error", "hint": "Hint",
@@ -98,6 +125,65 @@ def project(pyproject: Path) -> dict:
 
 def wheel_name(version: str) -> str:
     return f"lrcore-{version}-py3-none-any.whl"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def wheel_sources_key(root: Path) -> str:
+    """A digest of what the wheel is built from: every file of :data:`WHEEL_SOURCES`, and setuptools' version."""
+    import importlib.metadata
+
+    digest = hashlib.sha256(f"{WHEEL_EPOCH} setuptools {importlib.metadata.version('setuptools')}".encode())
+    for name in WHEEL_SOURCES:
+        path = (root / name).resolve()
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        files = [f for f in files if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"]
+        for file in files:
+            digest.update(f"\0{file.relative_to(path.parent)}\0".encode() + file.read_bytes())
+    return digest.hexdigest()
+
+
+def build_wheel(root: Path, outdir: Path, key_file: Path | None = None) -> Path:
+    """lrcore's wheel, built from ``root`` into ``outdir``; the same source gives the same bytes.
+
+    ``python -m build --wheel --no-isolation`` (the environment's pinned setuptools, no network)
+    on a copy of :data:`WHEEL_SOURCES` in a temporary folder, so that concurrent builds never
+    share setuptools' ``build/`` and ``*.egg-info`` folders and no stray file of the tree gets in,
+    with ``SOURCE_DATE_EPOCH`` fixed (:data:`WHEEL_EPOCH`). The wheel replaces any of that name
+    in ``outdir`` at once (``os.replace``). With ``key_file``, a rebuild whose sources
+    (:func:`wheel_sources_key`) and wheel are those recorded there keeps the wheel (a few seconds).
+    """
+    version = project(root / "pyproject.toml")["version"]
+    target = outdir / wheel_name(version)
+    key = wheel_sources_key(root)
+    if key_file is not None and target.is_file() and key_file.is_file():
+        if key_file.read_text() == f"{key} {sha256(target)}":
+            return target
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lrcore-wheel-") as scratch:
+        source, dist = Path(scratch, "source"), Path(scratch, "dist")
+        source.mkdir()
+        for name in WHEEL_SOURCES:
+            path = (root / name).resolve()
+            if path.is_dir():
+                shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy2(path, source / name)
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": WHEEL_EPOCH}
+        command = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(source)]
+        result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=scratch)
+        built = dist / wheel_name(version)
+        if result.returncode != 0 or not built.is_file():
+            raise ExtensionError(f"notebook_downloads: building lrcore's wheel failed:\n{result.stdout}{result.stderr}")
+        partial = outdir / f".{built.name}.partial"
+        shutil.copyfile(built, partial)
+        os.replace(partial, target)
+    if key_file is not None:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(f"{key} {sha256(target)}")
+    return target
 
 
 def imported_modules(cells: list) -> set[str]:
@@ -146,25 +232,74 @@ def requirements_for(cells: list, pins: dict[str, str], dependencies: list[str],
     return sorted(pins[d] for d in needed), modules
 
 
-def install_cell_source(wheel_url: str, requirements: list[str], modules: list[str]) -> str:
-    """The first cell of every notebook the site offers."""
+def install_cell_source(
+    wheel_url: str | None, digest: str, version: str, requirements: list[str], modules: list[str]
+) -> str:
+    """The first cell of every notebook the site offers.
+
+    ``wheel_url`` is where the site publishes lrcore's wheel, or None for a book built without an
+    address: then the wheel is looked for in the notebook's folder and the one above it.
+    """
+    name = wheel_name(version)
     pinned = "".join(f"    {r!r},\n" for r in requirements)
+    if wheel_url is None:
+        where = """\
+# A local build of the book (no published address): its links are relative to the built site, and
+# lrcore's wheel is the file from the site's _downloads/, beside this notebook or in the folder above.
+"""
+        wheel = f"""\
+WHEEL_FILE = {name!r}
+LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}) or next(
+    (path for path in [WHEEL_FILE, os.path.join("..", WHEEL_FILE)] if os.path.isfile(path)), None
+)"""
+        missing = """\
+    if LRCORE_WHEEL is None:
+        raise FileNotFoundError(f"No lrcore wheel: put {WHEEL_FILE} (the book's _downloads/) beside this notebook.")
+"""
+    else:
+        where = missing = ""
+        wheel = f"LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}, {wheel_url!r})"
     return f"""\
-# Set-up for Colab or a fresh Jupyter kernel: installs lrcore, the book's package, from the
-# wheel the book's site publishes, and the package versions the book was built with.
-# Does nothing where lrcore and the packages this notebook imports are importable.
+# Set-up for Colab or a fresh Jupyter kernel: installs lrcore {version}, the book's package, from the
+# wheel the book's site publishes (pip refuses any file but the very wheel the book was built with:
+# LRCORE_SHA256 is its digest), and the package versions the book was built with. Does nothing where
+# lrcore {version} and the packages this notebook imports are importable; replaces another lrcore.
+{where}import importlib
 import importlib.util
 import os
+import pathlib
 import subprocess
 import sys
 
-LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}, {wheel_url!r})
+LRCORE_VERSION = {version!r}
+LRCORE_SHA256 = {digest!r}
+{wheel}
 PINNED = [
 {pinned}]
 IMPORTED = {modules!r}
-if any(importlib.util.find_spec(module) is None for module in ["lrcore", *IMPORTED]):
-    loaded = [module for module in IMPORTED if module in sys.modules]
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", LRCORE_WHEEL, *PINNED], check=True)
+
+
+def lrcore_version():
+    \"\"\"The version of the lrcore that `import lrcore` finds, or None.\"\"\"
+    if importlib.util.find_spec("lrcore") is None:
+        return None
+    try:
+        import lrcore
+    except Exception:
+        return None
+    return getattr(lrcore, "__version__", None)
+
+
+if lrcore_version() != LRCORE_VERSION or any(importlib.util.find_spec(m) is None for m in IMPORTED):
+{missing}    url = LRCORE_WHEEL if "://" in LRCORE_WHEEL else pathlib.Path(LRCORE_WHEEL).resolve().as_uri()
+    loaded = [module for module in ["lrcore", *IMPORTED] if module in sys.modules]
+    command = [sys.executable, "-m", "pip", "install", "--quiet", f"lrcore @ {{url}}#sha256={{LRCORE_SHA256}}", *PINNED]
+    pip = subprocess.run(command, capture_output=True, text=True)
+    if pip.returncode != 0:
+        print(pip.stdout + pip.stderr, file=sys.stderr)  # pip's own message
+        if "DO NOT MATCH THE HASHES" in pip.stderr:
+            raise RuntimeError(f"Refused {{url}}: not the lrcore wheel this book was built with (its SHA-256 differs).")
+        raise RuntimeError(f"pip could not install lrcore from {{url}}: its message is above.")
     importlib.invalidate_caches()
     if loaded:
         print("Installed, but", ", ".join(loaded), "were loaded before: restart the kernel, then run all cells.")\
@@ -295,6 +430,13 @@ class Converter:
     @property
     def page_url(self) -> str:
         return urljoin(self.base_url, f"{self.docname}.html")
+
+    def link(self, address: str) -> str:
+        """An address in the book as the notebook writes it: relative to the notebook's folder in
+        the site (``_downloads/<folder>/``) for a book without an address (:data:`LOCAL_BASE`)."""
+        if address.startswith(LOCAL_BASE):
+            return "../../" + address.removeprefix(LOCAL_BASE)
+        return address
 
     def number(self, figtype: str, node_id: str) -> str:
         numbers = self.app.env.toc_fignumbers.get(self.docname, {}).get(figtype, {}).get(node_id)
@@ -588,7 +730,7 @@ class Converter:
             return ""
 
         def absolute(match: re.Match) -> str:
-            return f'{match[1]}="{self.url(match[2])}"'
+            return f'{match[1]}="{self.link(self.url(match[2]))}"'
 
         # Relative links of raw HTML point into the site: make them absolute, like {ref}s.
         return re.sub(r'\b(href|src)="([^"#][^"]*|#[^"]*)"', absolute, node.astext())
@@ -623,7 +765,7 @@ class Converter:
             return self.reference(node)
         if isinstance(node, addnodes.download_reference) and node.get("filename"):
             address = urljoin(self.base_url, f"_downloads/{node['filename']}")
-            return f"[{self.inline_children(node)}]({address})"
+            return f"[{self.inline_children(node)}]({self.link(address)})"
         if isinstance(node, nodes.image):
             return self.image(node)
         if isinstance(node, nodes.raw):
@@ -650,7 +792,7 @@ class Converter:
             return f"{CITATION_START}{text}{CITATION_END}"
         if anchor.startswith("equation-") and address.split("#")[0] == self.page_url:
             return text  # an equation of this notebook: its number, which its \tag shows
-        return f"[{text}]({address})"
+        return f"[{text}]({self.link(address)})"
 
     def citations(self) -> dict:
         """``{anchor: Citation}`` of sphinxcontrib-bibtex's citations, read once per page."""
@@ -719,11 +861,17 @@ def download_name(docname: str) -> str:
     return f"{FOLDER}/{Path(docname).name}.ipynb"
 
 
-def base_url(app: Sphinx) -> str:
-    url = app.config.html_baseurl
-    if not url:
-        raise ExtensionError("notebook_downloads: set `html: baseurl:` in _config.yml (where the book is published)")
-    return url.rstrip("/") + "/"
+def base_url(app: Sphinx) -> str | None:
+    """The book's address (``html_baseurl``, which ``$LRBOOK_BASE_URL`` overrides), or None."""
+    url = app.config.html_baseurl.strip()
+    return url.rstrip("/") + "/" if url else None
+
+
+def use_base_url_variable(app: Sphinx, config) -> None:
+    """``$LRBOOK_BASE_URL``, where set, is the book's ``html_baseurl`` (the Pages workflow sets it)."""
+    url = os.environ.get(BASE_URL_VARIABLE, "").strip()
+    if url:
+        config.html_baseurl = url.rstrip("/") + "/"
 
 
 def executed_cells(app: Sphinx, docname: str) -> list:
@@ -738,10 +886,11 @@ def executed_cells(app: Sphinx, docname: str) -> list:
     return nbformat.read(path, as_version=4).cells
 
 
-def build_notebook(app: Sphinx, docname: str, first_cell: str) -> nbformat.NotebookNode:
+def build_notebook(app: Sphinx, docname: str, first_cell: str, wheel: dict) -> nbformat.NotebookNode:
     doctree = app.env.get_and_resolve_doctree(docname, app.builder)
     root = Path(app.srcdir)
-    converter = Converter(app, docname, base_url(app), executed_cells(app, docname), (root / "lrcore").resolve())
+    base = base_url(app) or LOCAL_BASE
+    converter = Converter(app, docname, base, executed_cells(app, docname), (root / "lrcore").resolve())
     cells = converter.finish(doctree)
     if any("myst_nb" in c.source for c in cells if c.cell_type == "code"):
         raise ExtensionError(f"notebook_downloads: {docname} still imports myst_nb")
@@ -750,7 +899,7 @@ def build_notebook(app: Sphinx, docname: str, first_cell: str) -> nbformat.Noteb
     notebook.metadata = {
         "kernelspec": app.env.metadata[docname]["kernelspec"],
         "language_info": {"name": "python"},
-        "lrcore_book": {"page": converter.page_url},
+        "lrcore_book": {"page": converter.link(converter.page_url), "base_url": base_url(app), "lrcore": wheel},
     }
     for index, each in enumerate(notebook.cells):  # stable ids: the same page, the same file
         each.id = f"cell-{index}"
@@ -763,7 +912,12 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
         return
     root = Path(app.srcdir)
     package = project(root / "pyproject.toml")
-    wheel_url = urljoin(base_url(app), f"{WHEEL_FOLDER}/{wheel_name(package['version'])}")
+    # The wheel first: the notebooks' first cell carries its digest.
+    wheel = build_wheel(root, Path(app.outdir) / WHEEL_FOLDER, Path(app.doctreedir) / "lrcore-wheel.key")
+    digest = sha256(wheel)
+    base = base_url(app)
+    wheel_url = urljoin(base, f"{WHEEL_FOLDER}/{wheel.name}") if base else None
+    about = {"version": package["version"], "wheel": wheel_url or wheel.name, "sha256": digest}
     pins = read_pins(root / "requirements.txt")
     folder = Path(app.outdir) / FOLDER
     if folder.exists():
@@ -777,9 +931,15 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
         source_cells = executed_cells(app, docname)
         code = [nbformat.v4.new_code_cell(without_glue(c.source)) for c in source_cells if c.cell_type == "code"]
         requirements, modules = requirements_for(code, pins, package.get("dependencies", []), docname)
-        notebook = build_notebook(app, docname, install_cell_source(wheel_url, requirements, modules))
+        first_cell = install_cell_source(wheel_url, digest, package["version"], requirements, modules)
+        notebook = build_notebook(app, docname, first_cell, about)
         nbformat.write(notebook, Path(app.outdir) / name)
-    LOGGER.info(f"notebook_downloads: {len(docnames)} notebooks in {folder}")
+    LOGGER.info(f"notebook_downloads: {len(docnames)} notebooks in {folder}, installing {wheel.name} ({digest})")
+    if base is None:
+        LOGGER.info(
+            f"notebook_downloads: no base URL (${BASE_URL_VARIABLE} or html_baseurl): the notebooks link "
+            "relative to the site and install the wheel beside them"
+        )
 
 
 def add_download_button(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -803,5 +963,6 @@ def add_download_button(app: Sphinx, pagename: str, templatename: str, context: 
 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", add_download_button, priority=502)
+    app.connect("config-inited", use_base_url_variable)
     app.connect("build-finished", write_notebooks)
     return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,8 +7,11 @@ the students' exercise notebooks (tools/student_notebooks.py).
   page shows, and every link of the page's text, with the same text, to the published book.
 - Every ``literalinclude`` of the chapter is there, as exactly the object's source.
 - Chapter downloads carry the outputs the page shows; exercise notebooks carry none.
-- The first cell installs lrcore's wheel and the pins where something is missing, and nothing
-  where all is importable.
+- The first cell installs lrcore's wheel, pinned by the SHA-256 of the wheel the site publishes,
+  and the pins where something is missing or lrcore is another version, and nothing where all
+  is importable. The site's address is ``$LRBOOK_BASE_URL`` (the Pages workflow sets it) or
+  ``html: baseurl:``; without one, the notebooks link relative to the site and install the wheel
+  beside them (tests/test_install_cell.py runs the cell against a tampered and the genuine wheel).
 - Every chapter download runs whole, with nbclient, in a fresh virtual environment that has
   neither myst_nb nor jupyter_book, where lrcore is installed only by the first cell of the
   first notebook, from the wheel in the site's ``_downloads/``, served on 127.0.0.1.
@@ -16,8 +19,11 @@ the students' exercise notebooks (tools/student_notebooks.py).
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import json
@@ -26,6 +32,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,8 +60,22 @@ LABELLED_MATH = re.compile(r"\$\$\s*\([\w.:-]+\)")
 CONCURRENT_KERNELS = 2
 
 
-def base_url() -> str:
-    return yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"].rstrip("/") + "/"
+#: What the notebooks' links resolve against when the book has no address (they then lie two
+#: folders down in the site, in _downloads/notebooks/ or _downloads/student/).
+LOCAL = "http://local.invalid/"
+
+
+def base_url() -> str | None:
+    """Where the book is published, as the build was told: ``$LRBOOK_BASE_URL``, else ``html: baseurl:``."""
+    url = os.environ.get("LRBOOK_BASE_URL", "").strip()
+    url = url or (yaml.safe_load((ROOT / "_config.yml").read_text())["html"].get("baseurl") or "").strip()
+    return url.rstrip("/") + "/" if url else None
+
+
+def published(path: str, href: str = "") -> str:
+    """The address a notebook writes for ``href`` of the site's page ``path``."""
+    address = urljoin(urljoin(base_url() or LOCAL, path), href)
+    return "../../" + address.removeprefix(LOCAL) if base_url() is None else address
 
 
 def version() -> str:
@@ -106,7 +127,7 @@ def test_pages_that_are_not_notebooks_offer_none(audit):
 def test_the_download_menu_offers_the_chapter_notebook(audit, path):
     notebook = download(audit, path)
     assert notebook.metadata["kernelspec"]["name"] == "python3"
-    assert notebook.metadata["lrcore_book"]["page"] == urljoin(base_url(), path)
+    assert notebook.metadata["lrcore_book"]["page"] == published(path)
     assert notebook == chapter_notebook(path)
     for fmt in ("md:myst", "py:percent"):  # jupytext opens it as text too
         back = jupytext.reads(jupytext.writes(notebook, fmt), fmt)
@@ -153,7 +174,6 @@ def test_links_are_the_links_of_the_page(path):
     page = _page(path)
     links = markdown_html(chapter_notebook(path)).select("a")
     notebook_links = {(a.get("href"), " ".join(a.get_text().split())) for a in links}
-    page_url = urljoin(base_url(), path)
     expected = set()
     for link in page.select("a.reference"):
         href = link.get("href", "")
@@ -161,10 +181,10 @@ def test_links_are_the_links_of_the_page(path):
             continue
         if href.startswith("#equation-") or "references.html#id" in href or link.find_parent("pre"):
             continue
-        expected.add((urljoin(page_url, href), " ".join(link.get_text().split())))
+        expected.add((published(path, href), " ".join(link.get_text().split())))
     missing = expected - notebook_links
     assert missing == set(), f"{path}: links of the page not in the notebook: {sorted(missing)}"
-    assert any(href.startswith(base_url()) for href, _ in notebook_links) or not expected
+    assert any(href.startswith(base_url() or "../../") for href, _ in notebook_links) or not expected
 
 
 @chapters
@@ -233,8 +253,11 @@ def _requirement_pins() -> dict[str, str]:
     return pins
 
 
-def _run_install_cell(source: str, monkeypatch, missing: set[str]) -> list[list[str]]:
-    """Execute the install cell here; return the commands it ran (none are really run)."""
+def _run_install_cell(source: str, monkeypatch, missing: set[str], lrcore=None) -> list[list[str]]:
+    """Execute the install cell here; return the commands it ran (none are really run).
+
+    ``lrcore``: what ``import lrcore`` gives (default: the book's lrcore of this environment).
+    """
     commands = []
     real_find_spec = importlib.util.find_spec
 
@@ -245,26 +268,42 @@ def _run_install_cell(source: str, monkeypatch, missing: set[str]) -> list[list[
         commands.append(command)
         return subprocess.CompletedProcess(command, 0)
 
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    monkeypatch.setattr(subprocess, "run", run)
-    monkeypatch.delenv("LRCORE_WHEEL", raising=False)
-    exec(compile(source, "<install cell>", "exec"), {"__name__": "__main__"})
+    with monkeypatch.context() as patch:
+        patch.setattr(importlib.util, "find_spec", find_spec)
+        patch.setattr(subprocess, "run", run)
+        patch.delenv("LRCORE_WHEEL", raising=False)
+        if lrcore is not None:
+            patch.setitem(sys.modules, "lrcore", lrcore)
+        exec(compile(source, "<install cell>", "exec"), {"__name__": "__main__"})
     return commands
 
 
 @pytest.mark.parametrize("notebook_path", offered(), ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_the_first_cell_installs_the_sites_wheel_only_where_something_is_missing(notebook_path, monkeypatch):
+def test_the_first_cell_installs_the_sites_wheel_by_its_digest_only_where_needed(notebook_path, monkeypatch):
     notebook = nbformat.read(notebook_path, as_version=4)
     cell = next(c for c in notebook.cells if c.cell_type == "code")
     assert "install" in cell.metadata.get("tags", [])
+    wheel = SITE / "_downloads" / f"lrcore-{version()}-py3-none-any.whl"
+    assert wheel.is_file(), "the site publishes the wheel the notebooks install"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if base_url() is None:  # the wheel beside the notebook, or in the folder above (as in the site)
+        expected = f"{wheel.resolve().as_uri()}#sha256={digest}"
+        monkeypatch.chdir(notebook_path.parent)
+        assert "# A local build of the book (no published address)" in cell.source
+    else:
+        expected = f"{base_url()}_downloads/{wheel.name}#sha256={digest}"
 
     assert _run_install_cell(cell.source, monkeypatch, missing=set()) == []
-    for missing in ({"lrcore"}, {"torch"}):
-        (command,) = _run_install_cell(cell.source, monkeypatch, missing=missing)
+    another = types.ModuleType("lrcore")  # an lrcore, but not this book's
+    another.__version__, another.__spec__ = "0.0.0", importlib.machinery.ModuleSpec("lrcore", None)
+    imported = ast.literal_eval(re.search(r"^IMPORTED = (\[.*\])$", cell.source, re.MULTILINE)[1])
+    cases = [({"lrcore"}, None), (set(), another), *(({module}, None) for module in imported[:1])]
+    for missing, lrcore in cases:
+        (command,) = _run_install_cell(cell.source, monkeypatch, missing=missing, lrcore=lrcore)
         assert command[:5] == [sys.executable, "-m", "pip", "install", "--quiet"]
-        wheel, *pinned = command[5:]
-        assert wheel == f"{base_url()}_downloads/lrcore-{version()}-py3-none-any.whl"
-        assert (SITE / "_downloads" / Path(wheel).name).is_file(), "the site publishes the wheel it installs"
+        lrcore_requirement, *pinned = command[5:]
+        requirement = Requirement(lrcore_requirement)
+        assert (requirement.name, requirement.url) == ("lrcore", expected), "lrcore pinned by its digest"
         pins = _requirement_pins()
         names = set()
         for spec in pinned:
