@@ -166,3 +166,34 @@ def test_no_site_is_an_error(tmp_path, capsys):
 def test_recorded_baselines_are_of_chapters(path):
     raw, gzipped = site_weight.BEFORE[path]
     assert path.startswith("book/") and path.endswith(".html") and 0 < gzipped < raw
+
+
+def test_first_view_counts_what_the_page_loads_before_the_reader_scrolls(tmp_path):
+    build = _site(
+        tmp_path,
+        {
+            "book/a.html": _page(
+                '<link rel="stylesheet" href="../_static/s.css?v=1" /><script defer src="../_static/s.js"></script>'
+                '<img src="../_images/eager.png" /><img loading="lazy" src="../_images/lazy.png" />'
+                '<img src="data:image/png;base64,AAAA" /><style>@font-face{src:url(../_static/f.woff)}</style>'
+            ),
+        },
+    )
+    html = build / "html"
+    for name, data in {
+        "_static/s.css": b"a{}" * 1000,
+        "_static/s.js": b"x();" * 1000,
+        "_images/eager.png": _noise(3000, 9).encode(),
+        "_images/lazy.png": b"p" * 50_000,
+        "_static/f.woff": b"f" * 700,
+    }.items():
+        (html / name).parent.mkdir(parents=True, exist_ok=True)
+        (html / name).write_bytes(data)
+    (weight,) = [w for w in site_weight.weigh(html) if w.path == "book/a.html"]
+    expected = (
+        weight.gzipped
+        + site_weight.gzipped_size(b"a{}" * 1000)
+        + site_weight.gzipped_size(b"x();" * 1000)
+        + len(_noise(3000, 9).encode())  # an image as it is, not gzipped
+    )  # not the font: the browser fetches it only if the page uses it
+    assert weight.first_view == expected

@@ -19,6 +19,15 @@ separate file under ``_images/`` that this does not count, while an interactive 
 fallback PNG is inline and counted, which errs on the heavy side for the interactive pages.
 ``BEFORE`` records the pages the interactive figures went into as they were before them, for
 comparison (the column "before").
+
+The column "1st view" estimates, without a browser, the bytes a reader's first view of the page
+transfers (issue 21): the page and every file it loads before the reader scrolls, each gzipped
+as GitHub Pages serves text (images and fonts as they are): its style sheets, its scripts (also
+the deferred and preloaded ones), its images that do not load lazily, and the icon font subset.
+It is a lower bound: it leaves out what the browser fetches only when it renders or runs the page,
+the web fonts the formulas use (MathJax's, 60-120 KB on a chapter full of formulas) and anything
+a script loads. ``tests/browser/test_mobile_performance.py`` measures the real transfer in
+Chromium and enforces its budget; this is its cheap companion.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import argparse
 import gzip
 import html.parser
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +60,17 @@ BEFORE = {
     "book/12_conditioning.html": (269_088, 40_247),
     "book/13_threshold.html": (160_447, 24_795),
 }
+#: What a page loads on first view: style sheets, scripts (preloaded too), eager images.
+FIRST_VIEW_REFERENCE = re.compile(
+    r'<link\b[^>]*\brel="(?:stylesheet|preload)"[^>]*\bhref="([^"]+)"'
+    r'|<link\b[^>]*\bhref="([^"]+)"[^>]*\brel="(?:stylesheet|preload)"'
+    r'|<script\b[^>]*\bsrc="([^"]+)"'
+    r'|<img\b(?![^>]*\bloading="lazy")[^>]*\bsrc="([^"]+)"'
+)
+#: Served compressed (as GitHub Pages does): text. Everything else as it is.
+TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map"}
+#: The icon font the style sheets use (book/_ext/accessible_theme.py writes it).
+ICON_FONT = "_static/fa-solid-subset.woff"
 #: Folders of the site that hold assets, not pages.
 NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "screenshots"}
 
@@ -139,6 +160,7 @@ class PageWeight:
     gzipped: int
     figures: int = 0
     static_gzipped: int | None = None
+    first_view: int | None = None
 
     @property
     def limit(self) -> int | None:
@@ -151,6 +173,28 @@ class PageWeight:
         return self.limit is not None and self.gzipped > self.limit
 
 
+def transferred_size(file: Path) -> int:
+    """Bytes of one file on the wire: gzipped if text, else as it is."""
+    data = file.read_bytes()
+    return gzipped_size(data) if file.suffix in TEXT_SUFFIXES else len(data)
+
+
+def first_view_bytes(page: Path, html_dir: Path) -> int:
+    """The page and what it loads before the reader scrolls (module docstring), on the wire."""
+    text = page.read_text(encoding="utf-8", errors="replace")
+    addresses = ["".join(groups) for groups in FIRST_VIEW_REFERENCE.findall(text)]
+    files = {page.resolve()}
+    for address in addresses:
+        if re.match(r"^[a-z]+:", address) or address.startswith(("/", "#")):
+            continue  # inline (data:) or another site: not a file of this one
+        file = (page.parent / address.split("?", 1)[0].split("#", 1)[0]).resolve()
+        if file.is_file():
+            files.add(file)
+    if (html_dir / ICON_FONT).is_file():
+        files.add((html_dir / ICON_FONT).resolve())
+    return sum(transferred_size(file) for file in files)
+
+
 def weigh(html_dir: Path) -> list[PageWeight]:
     """Every page of the site, sorted by path; an interactive page with its static version's size."""
     weights = []
@@ -161,7 +205,10 @@ def weigh(html_dir: Path) -> list[PageWeight]:
         data = file.read_bytes()
         static, figures = static_version(data.decode("utf-8"))
         static_gzipped = gzipped_size(static.encode("utf-8")) if figures else None
-        weights.append(PageWeight(relative.as_posix(), len(data), gzipped_size(data), figures, static_gzipped))
+        first_view = first_view_bytes(file, html_dir)
+        weights.append(
+            PageWeight(relative.as_posix(), len(data), gzipped_size(data), figures, static_gzipped, first_view)
+        )
     return weights
 
 
@@ -171,10 +218,10 @@ def _kib(n: int | None) -> str:
 
 def report(weights: list[PageWeight]) -> str:
     """The table: every page, then the interactive pages against their limits."""
-    lines = [f"{'page':<40} {'raw KiB':>9} {'gzip KiB':>9} {'before gz':>9}"]
+    lines = [f"{'page':<40} {'raw KiB':>9} {'gzip KiB':>9} {'before gz':>9} {'1st view':>9}"]
     for w in weights:
         before = BEFORE.get(w.path, (None, None))[1]
-        lines.append(f"{w.path:<40} {_kib(w.raw):>9} {_kib(w.gzipped):>9} {_kib(before):>9}")
+        lines.append(f"{w.path:<40} {_kib(w.raw):>9} {_kib(w.gzipped):>9} {_kib(before):>9} {_kib(w.first_view):>9}")
     total_raw, total_gz = sum(w.raw for w in weights), sum(w.gzipped for w in weights)
     lines.append(f"{f'all {len(weights)} pages':<40} {_kib(total_raw):>9} {_kib(total_gz):>9}")
     interactive = [w for w in weights if w.figures]

@@ -10,7 +10,6 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
-from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -34,8 +33,10 @@ NO_CHROMIUM = (
     "apt-get install chromium; Fedora: dnf install chromium; macOS: brew install --cask chromium), "
     "or run `.venv/bin/playwright install chromium`"
 )
-#: axe-core, as the Python package axe-playwright-python ships it (requirements.txt).
-AXE = Path(metadata.distribution("axe-playwright-python").locate_file("axe_playwright_python/axe.min.js"))
+#: axe-core 4.14.0, vendored with its licence (vendor/axe-core/README.md says from where): no
+#: package that installs on Python 3.11 ships an axe-core as new (axe-playwright-python: 4.12.1).
+AXE_VERSION = "4.14.0"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 
 def playwright_chromium() -> str | None:
@@ -113,6 +114,8 @@ def page_id(page: str) -> str:
 #: Waits for every image to be decoded, then describes each.
 IMAGES_JS = """async () => {
   const images = [...document.querySelectorAll('img')];
+  // An image below the fold loads lazily, when the reader scrolls to it; load it now to check it.
+  images.forEach(img => { if (img.loading === 'lazy') img.loading = 'eager'; });
   await Promise.all(images.map(img => img.decode().catch(() => null)));
   return images.map(img => ({src: img.getAttribute('src'), alt: img.getAttribute('alt'),
                              complete: img.complete, naturalWidth: img.naturalWidth}));
