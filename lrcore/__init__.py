@@ -13,6 +13,7 @@ dtype and device and never modifies its arguments. Label 1 means *malignant*.
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from lrcore import _version
 from lrcore._validation import NonFiniteWarning
 from lrcore.calibration import (
     BrierDecomposition,
@@ -117,7 +118,8 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY_NAMES, *_LAZY_MODULES} - private)
 
 
-__version__ = "0.1.0"
+# The one number is pyproject.toml's (lrcore/_version.py reads it, or the installed metadata).
+__version__ = _version.version()
 
 __all__ = [
     "CLASS_COLORS",

@@ -153,7 +153,7 @@ def test_solutions_are_removed_and_outputs_too(tmp_path):
     sigmoid = inspect.getsource(lrcore.sigmoid).rstrip()
     solution = {"tags": ["solution"]}
     cells = [
-        new_code("# install lrcore", metadata={"tags": ["install"]}),
+        new_code("# install lrcore\nLRCORE_VERSION = '9.8.7'", metadata={"tags": ["install"]}),
         new_markdown("# Demo\n\nSome text."),
         new_markdown(f"```python\n{sigmoid}\n```", metadata={"lrcore_include": "lrcore.model.sigmoid"}),
         new_markdown("> **Exercise 1 (Try)**\n>\n> Do it."),
@@ -164,15 +164,36 @@ def test_solutions_are_removed_and_outputs_too(tmp_path):
     ]
     cells[-2].outputs = [nbformat.v4.new_output("stream", text="tensor([0.5000])\n")]
     chapter = tmp_path / "01_demo.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), chapter)
+    book = {"page": "https://example.org/book/01_demo.html", "base_url": None, "lrcore": {"version": "9.8.7"}}
+    metadata = {"kernelspec": KERNELSPEC, "lrcore_book": book}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=metadata), chapter)
     notebook = tool.student_notebook(chapter)
     text = "\n".join(c.source for c in notebook.cells)
     assert "secret" not in text.lower()
     assert "Some text." in text and "The end." in text and "Do it." in text
     assert [_exercise(c).get("role") for c in notebook.cells if _exercise(c)] == ["stub", "check"]
-    assert notebook.cells[1].source == "# install lrcore", "the chapter's install cell comes first of the code"
+    assert notebook.cells[1].source == cells[0].source, "the chapter's install cell comes first of the code"
+    # The version the install cell installs, said where the student starts reading.
+    assert "version 9.8.7" in notebook.cells[0].source and "installs `lrcore` 9.8.7" in notebook.cells[0].source
+    assert notebook.metadata["lrcore_book"] == book
     assert all(c.outputs == [] and c.execution_count is None for c in notebook.cells if c.cell_type == "code")
     assert "def sigmoid(z: Tensor) -> Tensor:" not in text.split("raise NotImplementedError")[-1]
+
+
+def test_a_chapter_whose_install_cell_installs_another_version_than_its_metadata_says_is_refused(tmp_path):
+    sigmoid = inspect.getsource(lrcore.sigmoid).rstrip()
+    cells = [
+        nbformat.v4.new_code_cell("LRCORE_VERSION = '9.8.7'", metadata={"tags": ["install"]}),
+        nbformat.v4.new_markdown_cell(
+            f"```python\n{sigmoid}\n```", metadata={"lrcore_include": "lrcore.model.sigmoid"}
+        ),
+    ]
+    for book in ({"lrcore": {"version": "9.8.8"}}, {}):
+        chapter = tmp_path / "01_demo.ipynb"
+        metadata = {"kernelspec": KERNELSPEC, "lrcore_book": book}
+        nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=metadata), chapter)
+        with pytest.raises(ValueError, match="no lrcore version in its metadata that its install cell installs"):
+            tool.student_notebook(chapter)
 
 
 def test_publish_copies_the_notebooks_with_an_index(generated, tmp_path):

@@ -10,9 +10,10 @@ the site is built. Three steps:
 2. That page is served on 127.0.0.1 and opened in Chromium (the one the browser tests use:
    ``tests/browser/book_site.py``). Once MathJax has typeset every formula and every image is
    decoded, a script (``book/_ext/book_pdf/book-print.js``) turns the page into a book: a title
-   page, a table of contents, numbered parts and chapters, links that stay inside the PDF or
-   point at the published site, the solutions (folded on the site) open after their exercises at
-   the end of each chapter. Its style sheet (``book-print.css``) leaves out the site's navigation.
+   page (with the version, ``pyproject.toml``'s), a table of contents, numbered parts and
+   chapters, links that stay inside the PDF or point at the published site, the solutions (folded
+   on the site) open after their exercises at the end of each chapter. Its style sheet
+   (``book-print.css``) leaves out the site's navigation.
 3. Chromium prints it (``page.pdf``: A4, page numbers in the footer, an outline of the headings,
    a tagged PDF). The first print tells on which page each chapter starts (its named
    destination); the second prints those page numbers into the table of contents.
@@ -44,6 +45,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from build_book import BIN, BUILD, sphinx_conf  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from release_version import book_version  # noqa: E402
 
 #: Where the site publishes the PDF, relative to ``<build>/html`` (book/_ext/book_pdf.py links it).
 #: -W -n as the site build (LRBOOK_PDF_LENIENT=1 drops -W while a chapter is being written).
@@ -260,6 +264,8 @@ def main() -> int:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     meta = {
         "title": config["title"],
+        # The one version, pyproject.toml's (as the site's footer and the notebooks' first cell).
+        "version": book_version(ROOT),
         "author": config.get("author", ""),
         "date": time.strftime("%Y-%m-%d", time.gmtime(int(os.environ.get("SOURCE_DATE_EPOCH", time.time())))),
         "commit": commit(),

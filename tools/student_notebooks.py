@@ -140,15 +140,16 @@ def _title(cells: list, fallback: str) -> str:
 INTRO = """\
 # Exercises: {title}
 
-This is the chapter *{title}* of the book *Logistic Regression and Gradient Descent, Executed*
-([read it in the book]({page})), with the code of {count} taken out for you to write: {names}.
+This is the chapter *{title}* of the book *Logistic Regression and Gradient Descent, Executed*,
+version {version} ([read it in the book]({page})), with the code of {count} taken out for you to
+write: {names}.
 
 **How to use it**
 
 1. Run the notebook from the top (*Run All*): it runs as it is, before you write anything. Its
-   first code cell installs `lrcore`, the book's package, where it is missing or another version
-   (in Colab, say): the very wheel the book was built with, which pip checks by its SHA-256. Where
-   the book's `lrcore` is installed, it does nothing.
+   first code cell installs `lrcore` {version}, the book's package, where it is missing or another
+   version (in Colab, say): the very wheel the book was built with, which pip checks by its SHA-256.
+   Where `lrcore` {version} is installed, it does nothing.
 2. At each ✏️ **Your turn**, replace `raise NotImplementedError("TODO")` with your code. The
    docstring says what the function receives and must return, with the shapes.
 3. Run that cell, then the check cell under it. `lrcore.checks.check_<name>(<name>)` runs your
@@ -193,13 +194,20 @@ def student_notebook(chapter: Path, checked: set[str] | None = None) -> nbformat
     title = _title(cells, chapter.stem)
     names = ", ".join(f"`{name}`" for name in exercises)
     count = "one function" if len(exercises) == 1 else f"{len(exercises)} functions"
-    page = source.metadata.get("lrcore_book", {}).get("page", "")
-    intro = nbformat.v4.new_markdown_cell(INTRO.format(title=title, count=count, names=names, page=page))
+    book = source.metadata.get("lrcore_book", {})
+    page = book.get("page", "")
+    # The version the install cell installs (the chapter notebook's wheel, pyproject.toml's version).
+    version = book.get("lrcore", {}).get("version")
+    if not version or f"LRCORE_VERSION = {version!r}" not in install.source:
+        raise ValueError(f"{chapter}: no lrcore version in its metadata that its install cell installs")
+    intro = INTRO.format(title=title, count=count, names=names, page=page, version=version)
+    intro = nbformat.v4.new_markdown_cell(intro)
     notebook = nbformat.v4.new_notebook(cells=[intro, copy.deepcopy(install), nbformat.v4.new_code_cell(SETUP), *cells])
     notebook.metadata = {
         "kernelspec": source.metadata["kernelspec"],
         "language_info": {"name": "python"},
         "lrcore_exercises": {"chapter": chapter.stem, "functions": exercises},
+        "lrcore_book": copy.deepcopy(book),
     }
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index}"

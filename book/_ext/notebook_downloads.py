@@ -152,11 +152,15 @@ def build_wheel(root: Path, outdir: Path, key_file: Path | None = None) -> Path:
     on a copy of :data:`WHEEL_SOURCES` in a temporary folder, so that concurrent builds never
     share setuptools' ``build/`` and ``*.egg-info`` folders and no stray file of the tree gets in,
     with ``SOURCE_DATE_EPOCH`` fixed (:data:`WHEEL_EPOCH`). The wheel replaces any of that name
-    in ``outdir`` at once (``os.replace``). With ``key_file``, a rebuild whose sources
+    in ``outdir`` at once (``os.replace``), and the wheels of other versions there go: a site
+    publishes one lrcore, the version of ``pyproject.toml``. With ``key_file``, a rebuild whose sources
     (:func:`wheel_sources_key`) and wheel are those recorded there keeps the wheel (a few seconds).
     """
     version = project(root / "pyproject.toml")["version"]
     target = outdir / wheel_name(version)
+    for stale in outdir.glob(wheel_name("*")):
+        if stale.name != target.name:
+            stale.unlink()
     key = wheel_sources_key(root)
     if key_file is not None and target.is_file() and key_file.is_file():
         if key_file.read_text() == f"{key} {sha256(target)}":
@@ -260,8 +264,8 @@ LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}) or next(
         where = missing = ""
         wheel = f"LRCORE_WHEEL = os.environ.get({WHEEL_VARIABLE!r}, {wheel_url!r})"
     return f"""\
-# Set-up for Colab or a fresh Jupyter kernel: installs lrcore {version}, the book's package, from the
-# wheel the book's site publishes (pip refuses any file but the very wheel the book was built with:
+# lrcore {version}, the book's package, for Colab or a fresh Jupyter kernel: installs exactly this version,
+# the wheel {name} that the book's site publishes (pip refuses any other file:
 # LRCORE_SHA256 is its digest), and the package versions the book was built with. Does nothing where
 # lrcore {version} and the packages this notebook imports are importable; replaces another lrcore.
 {where}import importlib

@@ -1,7 +1,7 @@
 // tools/build_pdf.py runs this in Chromium on Sphinx's single page of the whole book, once
 // MathJax has typeset it, to make it a printed book. `book` carries the parts and chapters of
-// _toc.yml ({caption, chapters: [[docname, title], ...]}), the title page's lines and the site's
-// address. It returns what the build checks and the anchors whose pages the table of contents
+// _toc.yml ({caption, chapters: [[docname, title], ...]}), the title page's lines (the version is
+// pyproject.toml's) and the site's address. It returns what the build checks and the anchors whose pages the table of contents
 // shows; window.lrbookSetPages(pages) writes those pages in after the first print.
 async (book) => {
   const article = document.querySelector('article.bd-article');
@@ -126,10 +126,11 @@ async (book) => {
   front.className = 'lrbook-front';
   const title = document.createElement('div');
   title.className = 'lrbook-title-page';
-  title.innerHTML = `<p class="lrbook-title"></p><p class="lrbook-author"></p>
+  title.innerHTML = `<p class="lrbook-title"></p><p class="lrbook-version"></p><p class="lrbook-author"></p>
     <p class="lrbook-built"></p><p class="lrbook-online">Online, with every chapter as a notebook:
     <a></a></p>`;
   title.querySelector('.lrbook-title').textContent = book.title;
+  title.querySelector('.lrbook-version').textContent = `Version ${book.version}`;
   title.querySelector('.lrbook-author').textContent = book.author;
   title.querySelector('.lrbook-built').textContent =
     `Built ${book.date}` + (book.commit ? ` from commit ${book.commit}` : '') +
