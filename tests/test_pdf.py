@@ -4,7 +4,8 @@ It must open with a plausible number of pages; hold every chapter of ``_toc.yml`
 the chapter files, so a new chapter is covered), each on the page the contents give, with its
 number; show no raw MyST or LaTeX in its text outside code; have its formulas typeset by MathJax
 (its fonts embedded) and at least as many images as the site's pages show; every solution of
-the site; and every internal link must land on a destination that exists. The site links it.
+the site; and every internal link must land on a destination that exists. The site links it, and
+its title page shows the version of ``pyproject.toml``.
 The build folder is ``$LRBOOK_BUILD_DIR``, default ``_build`` (``make test`` builds it first).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -101,6 +103,13 @@ def test_opens_with_a_plausible_page_count():
     # A title page, the contents, a page per part, and every chapter at least two pages long.
     assert 2 * len(CHAPTERS) <= pages <= 40 * len(CHAPTERS), pages
     assert reader().metadata is not None
+
+
+def test_the_title_page_shows_the_version_of_pyproject():
+    """The one version (pyproject.toml's, as the site's footer and the notebooks' first cell show it)."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    title_page = page_texts()[0][0]
+    assert re.search(rf"\bVersion {re.escape(version)}(?![\w.])", title_page), title_page
 
 
 def test_every_chapter_starts_where_the_contents_say_with_its_number():
