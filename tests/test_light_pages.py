@@ -150,3 +150,64 @@ def test_a_first_image_below_a_screen_of_text_loads_lazily(tmp_path):
         '<article><p>A line.</p><img alt="a" src="x.png" /></article>', tmp_path / "x.html", tmp_path
     )
     assert 'loading="lazy"' not in text
+
+
+def test_blocks_that_could_scroll_on_a_phone_are_focusable_at_build_time():
+    long_line = "x" * (theme.PHONE_COLUMNS + 1)
+    short = "y" * theme.PHONE_COLUMNS
+    source = (
+        f'<pre><span class="n">{long_line[:10]}</span>{long_line[10:]}\nshort</pre>'
+        f"<pre>{short}\n{short}</pre>"
+        f'<pre tabindex="-1">{long_line}</pre>'
+        '<div class="pst-scrollable-table-container"><table></table></div>'
+        '<div class="output text_html"><div><table class="dataframe"></table></div></div>'
+        '<div class="output text_html"><div class="lrx lrx-threshold"></div></div>'
+        '<div class="output text_html"><img src="a.png"></div><div class="cell"><table></table></div>'
+    )
+    text = theme.static_tab_stops(source)
+    assert text.count('tabindex="0"') == 4
+    assert f'<pre tabindex="0"><span class="n">{long_line[:10]}' in text  # tags do not count as characters
+    assert f"<pre>{short}" in text and f'<pre tabindex="-1">{long_line}</pre>' in text
+    assert '<div class="pst-scrollable-table-container" tabindex="0">' in text
+    assert text.count('<div class="output text_html" tabindex="0">') == 2  # the table, the figure
+    assert '<div class="output text_html"><img' in text  # an image scales down: no tab stop
+    assert theme.static_tab_stops(text) == text
+    # &lt; is one character on the page
+    assert theme.static_tab_stops("<pre>" + "&lt;" * theme.PHONE_COLUMNS + "</pre>") == "<pre>" + "&lt;" * 28 + "</pre>"
+
+
+def test_the_themes_start_up_measure_of_every_block_becomes_lazy(tmp_path):
+    import pydata_sphinx_theme
+
+    original = (
+        Path(pydata_sphinx_theme.__file__).parent / "theme/pydata_sphinx_theme/static/scripts/pydata-sphinx-theme.js"
+    ).read_text(encoding="utf-8")
+    script = tmp_path / theme.THEME_SCRIPT
+    script.parent.mkdir(parents=True)
+    script.write_text(original, encoding="utf-8")
+    theme.lazy_tab_stops(tmp_path)
+    lazy = script.read_text(encoding="utf-8")
+    match = theme.TAB_STOPS.search(original)
+    assert match is not None and theme.TAB_STOPS.search(lazy) is None
+    assert "new IntersectionObserver" in lazy and theme.LAZY_MARK in lazy
+    assert f"function {match['name']}(){{" in lazy and f"{match['debounce']}(update, 300)" in lazy
+    assert "__NAME__" not in lazy and "__DEBOUNCE__" not in lazy
+    # the rest of the theme's script is untouched, and a second pass changes nothing
+    assert lazy.startswith(original[: match.start()]) and lazy.endswith(original[match.end() :])
+    theme.lazy_tab_stops(tmp_path)
+    assert script.read_text(encoding="utf-8") == lazy
+
+
+def test_a_theme_script_without_the_start_up_measure_is_a_warning(tmp_path, caplog):
+    script = tmp_path / theme.THEME_SCRIPT
+    script.parent.mkdir(parents=True)
+    script.write_text("(()=>{})();", encoding="utf-8")
+    warnings = []
+    real = theme.LOGGER.warning
+    theme.LOGGER.warning = lambda *args: warnings.append(args)
+    try:
+        theme.lazy_tab_stops(tmp_path)
+    finally:
+        theme.LOGGER.warning = real
+    assert warnings and "addTabStopsToScrollableElements" in warnings[0][0]
+    assert script.read_text(encoding="utf-8") == "(()=>{})();"

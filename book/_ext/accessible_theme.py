@@ -52,6 +52,17 @@ of the site is rewritten, idempotently:
   aspect ratio when it is scaled down); images below a phone's first screen (all but a first
   image with at most ``FOLD_CHARACTERS`` of text before it) load lazily.
 - **A meta description** for every page, from its first paragraph of prose.
+- **No layout of the whole page at start-up.** pydata-sphinx-theme's script read ``scrollWidth``
+  of every code block, output and table at start-up, to give those that scroll ``tabindex="0"``
+  (a keyboard reaches and scrolls them: axe-core's ``scrollable-region-focusable``): that laid out
+  the whole of a long chapter in one long task, and undid ``content-visibility: auto``, which lets
+  the browser skip the sections off the screen (``accessible-theme.css``). The built
+  ``pydata-sphinx-theme.js`` gets ``accessible_theme/lazy_tab_stops.js`` instead of that
+  function: each element is measured when it comes near the screen. Until then the tabindex
+  written into the page holds: ``tabindex="0"`` on every block that could scroll on a phone 320
+  pixels wide (a code line longer than ``PHONE_COLUMNS`` characters, a table, a figure), so no scrollable
+  region is ever out of a keyboard's reach; one that does not scroll after all becomes -1 when it
+  is measured. A theme whose script differs is a warning (it fails the ``-W`` build).
 """
 
 from __future__ import annotations
@@ -116,6 +127,26 @@ FOLD_CHARACTERS = 1000
 ATTRIBUTE = re.compile(r'\s([a-zA-Z-]+)="([^"]*)"')
 #: A page's description: at most this many characters, cut at a word.
 DESCRIPTION_LENGTH = 160
+#: pydata-sphinx-theme 0.17.1's addTabStopsToScrollableElements, as its minified script has it
+#: (``{name}`` the function, ``{debounce}`` its debounce helper), and what replaces it.
+THEME_SCRIPT = "_static/scripts/pydata-sphinx-theme.js"
+TAB_STOPS = re.compile(
+    r'function (?P<name>[\w$]+)\(\)\{const e=\(\)=>\{document\.querySelectorAll\(\["pre",'
+    r'"\.nboutput > \.output_area","\.cell_output > \.output","\.jp-RenderedHTMLCommon",'
+    r'"\.pst-scrollable-table-container"\]\.join\(", "\)\)\.forEach\(e=>\{e\.tabIndex=e\.scrollWidth>'
+    r"e\.clientWidth\|\|e\.scrollHeight>e\.clientHeight\?0:-1\}\)\},t=(?P<debounce>[\w$]+)\(e,300\);"
+    r'window\.addEventListener\("resize",t\),new MutationObserver\(t\)\.observe\(document\.getElementById'
+    r'\("main-content"\),\{subtree:!0,childList:!0\}\),e\(\)\}'
+)
+LAZY_TAB_STOPS = HERE / "lazy_tab_stops.js"
+LAZY_MARK = "addTabStopsToScrollableElements,\n  // made lazy"
+#: A code line longer than this may scroll on a phone 320 CSS pixels wide (measured: lines of 30
+#: characters do, in the theme's code font); such a block gets ``tabindex="0"`` at build time.
+PHONE_COLUMNS = 28
+PRE = re.compile(r"<pre\b([^>]*)>(.*?)</pre>", re.S)
+TABLE_CONTAINER = '<div class="pst-scrollable-table-container">'
+HTML_OUTPUT = re.compile(r'<div class="output text_html">')
+OUTPUT_END = re.compile(r'<div class="(?:cell|output)\b|</section>|</article>')
 #: Where a paragraph is not the page's prose.
 NOT_PROSE = (nodes.Admonition, nodes.sidebar, nodes.topic, nodes.footnote, nodes.citation, nodes.table,
              nodes.figure, nodes.caption, nodes.legend, nodes.field_list, nodes.container)  # fmt: skip
@@ -281,6 +312,53 @@ def size_images(text: str, page: Path, outdir: Path) -> str:
     return IMG.sub(one, text)
 
 
+def static_tab_stops(text: str) -> str:
+    """``tabindex="0"`` on every block that could scroll on a phone (the module's docstring): a
+    ``<pre>`` with a line longer than ``PHONE_COLUMNS``, a table's scroll container, an HTML
+    output with a table or an interactive figure (``lrcore.explorers``, 412 pixels wide or more)."""
+
+    def pre(match: re.Match) -> str:
+        attributes, body = match.group(1), match.group(2)
+        if "tabindex" in attributes:
+            return match.group(0)
+        lines = html.unescape(TAG.sub("", body)).split("\n")
+        if max(len(line) for line in lines) <= PHONE_COLUMNS:
+            return match.group(0)
+        return f'<pre{attributes} tabindex="0">{body}</pre>'
+
+    text = PRE.sub(pre, text)
+    text = text.replace(TABLE_CONTAINER, TABLE_CONTAINER[:-1] + ' tabindex="0">')
+    pieces, last = [], 0
+    for match in HTML_OUTPUT.finditer(text):
+        end = OUTPUT_END.search(text, match.end())
+        output = text[match.end() : end.start() if end else len(text)]
+        if "<table" in output or 'class="lrx' in output:
+            pieces += [text[last : match.end() - 1], ' tabindex="0">']
+            last = match.end()
+    return "".join(pieces) + text[last:]
+
+
+def lazy_tab_stops(outdir: Path) -> None:
+    """The theme's start-up check of every scrollable block replaced by the lazy one."""
+    script = outdir / THEME_SCRIPT
+    if not script.is_file():
+        return
+    text = script.read_text(encoding="utf-8")
+    if LAZY_MARK in text:
+        return
+    match = TAB_STOPS.search(text)
+    if match is None:
+        LOGGER.warning(
+            "accessible_theme: %s has no addTabStopsToScrollableElements as pydata-sphinx-theme 0.17.1 "
+            "wrote it: it still lays out the whole page at start-up (update TAB_STOPS)",
+            THEME_SCRIPT,
+        )
+        return
+    lazy = LAZY_TAB_STOPS.read_text(encoding="utf-8").strip()
+    lazy = lazy.replace("__NAME__", match["name"]).replace("__DEBOUNCE__", match["debounce"])
+    script.write_text(text[: match.start()] + lazy + text[match.end() :], encoding="utf-8")
+
+
 def lighten_page(text: str, page: Path, outdir: Path) -> tuple[str, list[str]]:
     """One page of the site, rewritten as the module says; and the icons it could not inline."""
     missing: list[str] = []
@@ -301,6 +379,7 @@ def lighten_page(text: str, page: Path, outdir: Path) -> tuple[str, list[str]]:
         if SEARCH_PREFETCH_MARK not in text:
             text = text.replace("</head>", SEARCH_PREFETCH + "\n</head>", 1)
     text = size_images(text, page, outdir)
+    text = static_tab_stops(text)
     return text, missing
 
 
@@ -363,6 +442,7 @@ def lighten_site(app: Sphinx, exception: Exception | None) -> None:
             page.write_text(lightened, encoding="utf-8")
     for name in FONTAWESOME_FILES:
         (outdir / name).unlink(missing_ok=True)
+    lazy_tab_stops(outdir)
     subset_icon_font(outdir)
 
 
