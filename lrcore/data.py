@@ -11,7 +11,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split as _sk_train_test_split
 from torch import Tensor
 
-from lrcore._validation import FLOAT_DTYPES, _type_name, check_bool, check_count
+from lrcore._validation import FLOAT_DTYPES, _show, _type_name, check_bool, check_count
 
 #: What train_val_test_split accepts as X and y: it indexes them with scikit-learn.
 _SPLITTABLE = (pd.DataFrame, pd.Series, np.ndarray, list, tuple, Tensor)
@@ -111,12 +111,12 @@ def _check_split_args(X, y, val_size, test_size, seed, stratify) -> None:
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
         if not 0 < value < 1:
-            raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
+            raise ValueError(f"{name} must be a fraction in (0, 1), got {_show(value)}")
     if val_size + test_size >= 1:
         raise ValueError(f"val_size + test_size must be < 1 to leave training data, got {val_size + test_size}")
     seed = check_count("seed", seed)
     if seed >= 2**32:
-        raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {seed}")
+        raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {_show(seed)}")
     check_bool("stratify", stratify)
     for name, value in (("X", X), ("y", y)):
         if not isinstance(value, _SPLITTABLE):

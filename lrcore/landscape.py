@@ -107,7 +107,7 @@ def loss_landscape(
         dtype = torch.float64  # float32 sums that would overflow: compute in float64, round at the end
     itemsize = torch.finfo(dtype).bits // 8
     check_memory(
-        f"loss_landscape on a {num} x {num} grid",
+        f"loss_landscape on a {_show(num)} x {_show(num)} grid",
         _landscape_bytes(num, n, itemsize),
         f"use num <= {_largest_num(n, itemsize)}",
     )

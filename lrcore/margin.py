@@ -319,6 +319,9 @@ def _check_angle_between_args(u: object, v: object) -> None:
     check_finite("u", u)
     check_finite("v", v)
     check_same_dtype("u", u, "v", v)
+    for name, t in (("u", u), ("v", v)):
+        if t.ndim == 0:
+            raise ValueError(f"{name} must have at least one dimension, shape (..., D), got a 0-d tensor (a scalar)")
     if u.shape[-1] != v.shape[-1]:
         raise ValueError(f"u and v must have the same last dimension, got shapes {_shape(u)} and {_shape(v)}")
     try:

@@ -146,7 +146,7 @@ def _check_fit_minibatch_args(
     if num_steps % record_every:
         raise ValueError(
             f"record_every must divide the number of steps (num_epochs * steps_per_epoch = {num_steps}) so that "
-            f"the final parameters are recorded, got record_every={record_every}"
+            f"the final parameters are recorded, got record_every={_show(record_every)}"
         )
     _check_history_memory(x, num_steps, record_every, x_val is not None)
     return x, y, w, b, learning_rate, rates, batch_size, seed, x_val, y_val, l2, drop_last, record_every

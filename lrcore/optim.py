@@ -240,7 +240,7 @@ def _check_fit_args(x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, mome
     if num_steps % record_every:
         raise ValueError(
             f"record_every must divide num_steps so that the final parameters are recorded, got "
-            f"num_steps={num_steps} and record_every={record_every}"
+            f"num_steps={_show(num_steps)} and record_every={_show(record_every)}"
         )
     _check_history_memory(x, num_steps, record_every, x_val is not None)
     return x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, momentum, nesterov, record_every

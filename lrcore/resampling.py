@@ -26,11 +26,14 @@ from lrcore._validation import (
     _real,
     _shape,
     _show,
+    _type_name,
     check_column,
     check_count,
+    check_finite,
     check_fits,
     check_labels,
     check_memory,
+    check_same_dtype,
     check_same_rows,
     check_tensor,
     checked_by,
@@ -62,6 +65,8 @@ def _check_bootstrap_indices_args(n: object, num_resamples: object, seed: object
     n = check_count("n", n, minimum=1)
     num_resamples = check_count("num_resamples", num_resamples, minimum=1)
     seed = check_count("seed", seed)
+    if seed >= 2**64:
+        raise ValueError(f"seed must be < 2**64 (a torch.Generator seed), got {_show(seed)}")
     check_memory("bootstrap_indices", 8.0 * n * num_resamples, "draw fewer resamples")
     return {"n": n, "num_resamples": num_resamples, "seed": seed}
 
@@ -77,7 +82,8 @@ def bootstrap_indices(n: int, num_resamples: int, seed: int) -> Tensor:
     num_resamples : int
         ``>= 1``.
     seed : int
-        Seed of the ``torch.Generator`` that draws them: the same seed gives the same resamples.
+        In [0, 2**64), the seed of the ``torch.Generator`` that draws them: the same seed gives
+        the same resamples.
 
     Returns
     -------
@@ -92,18 +98,21 @@ def _check_scores(y_score: object, y_true: object) -> tuple[Tensor, Tensor]:
     y_score = check_column("y_score", y_score)
     y_true = check_labels("y_true", y_true)
     check_same_rows("y_score", y_score, "y_true", y_true)
+    check_same_dtype("y_score", y_score, "y_true", y_true)
     return y_score.detach().double().ravel(), y_true.detach().double().ravel()
 
 
-def _check_indices(indices: object, n: int) -> Tensor:
-    indices = check_tensor("indices", indices, floating=False)
+def _check_indices(indices: object, n: int, name: str = "indices", rows: str = "y_score", ndim: int = 2) -> Tensor:
+    """Integer indices into the ``n`` rows of ``rows``: (num_resamples, m), or (m,) for ``ndim=1``; as int64."""
+    indices = check_tensor(name, indices, floating=False)
     if indices.dtype not in (torch.int32, torch.int64):
-        raise TypeError(f"indices must have dtype torch.int64 or torch.int32, got {indices.dtype}")
-    if indices.ndim != 2:
-        raise ValueError(f"indices must have shape (num_resamples, m), got shape {_shape(indices)}")
+        raise TypeError(f"{name} must have dtype torch.int64 or torch.int32, got {indices.dtype}")
+    if indices.ndim != ndim:
+        shape = "(num_resamples, m)" if ndim == 2 else "(m,)"
+        raise ValueError(f"{name} must have shape {shape}, got shape {_shape(indices)}")
     if bool((indices < 0).any() | (indices >= n).any()):
         raise ValueError(
-            f"indices must lie in [0, {n}) to index y_score's {n} rows, got {indices.min()}..{indices.max()}"
+            f"{name} must lie in [0, {n}) to index {rows}'s {n} rows, got {indices.min()}..{indices.max()}"
         )
     return indices.long()
 
@@ -264,19 +273,35 @@ def bootstrap_confidence_intervals(
     Returns
     -------
     dict of str to ConfidenceInterval
-        Keys as :func:`bootstrap_metrics`'s; the estimate is the metric on the whole sample.
+        Keys as :func:`bootstrap_metrics`'s; the estimate is the metric on the whole sample
+        (NaN where it is 0/0 there). ``low`` and ``high`` are NaN when the metric is 0/0 on
+        every resample (precision when no score reaches ``threshold``, or a few resamples of
+        a rare class): no resample could measure it, and ``num_undefined`` is ``num_resamples``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and for ``y_true`` of one class only.
     """
-    _check_scores(y_score, y_true)
+    _, label = _check_scores(y_score, y_true)
+    if bool((label == label[0]).all()):
+        raise ValueError(
+            f"y_true must hold both classes (0 and 1): recall, F1 and ROC AUC are undefined (0/0) on a sample of "
+            f"one class, got only label {label[0].item():g} in {len(label)} rows"
+        )
     confidence = _check_confidence(confidence)
     indices = bootstrap_indices(y_score.shape[0], num_resamples, seed)
     whole = bootstrap_metrics(y_score, y_true, torch.arange(y_score.shape[0]).unsqueeze(0), threshold)
     resampled = bootstrap_metrics(y_score, y_true, indices, threshold)
-    return {
-        name: ConfidenceInterval(
-            whole[name].item(), *percentile_interval(values, confidence), int(torch.isnan(values).sum())
-        )
-        for name, values in resampled.items()
-    }
+    return {name: _interval(whole[name].item(), values, confidence) for name, values in resampled.items()}
+
+
+def _interval(estimate: float, values: Tensor, confidence: float) -> ConfidenceInterval:
+    """The interval of one metric over the resamples (R,); NaN ends when no resample could measure it."""
+    num_undefined = int(torch.isnan(values).sum())
+    if num_undefined == len(values):
+        return ConfidenceInterval(estimate, float("nan"), float("nan"), num_undefined)
+    return ConfidenceInterval(estimate, *percentile_interval(values, confidence), num_undefined)
 
 
 def stratified_k_fold(
@@ -313,13 +338,13 @@ def stratified_k_fold(
     num_repeats = check_count("num_repeats", num_repeats, minimum=1)
     seed = check_count("seed", seed)
     if seed >= 2**32:
-        raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {seed}")
+        raise ValueError(f"seed must be < 2**32 (numpy's seeds are 32-bit), got {_show(seed)}")
     labels = y.detach().cpu().ravel().numpy()
     first_label = labels[0]
     class_sizes = np.bincount((labels != first_label).astype(np.int64), minlength=2)
     if class_sizes.min() < num_folds:
         raise ValueError(
-            f"y must hold at least num_folds={num_folds} samples of each class, got {class_sizes.min()} "
+            f"y must hold at least num_folds={_show(num_folds)} samples of each class, got {class_sizes.min()} "
             f"of label {1 - first_label if class_sizes[1] < num_folds else first_label:g}"
         )
     return _stratified_folds(labels, num_folds, num_repeats, seed)
@@ -388,17 +413,48 @@ def cross_validate(
     if x.ndim != 2:
         raise ValueError(f"x must be 2-D with shape (n, D), got shape {_shape(x)}")
     check_same_rows("x", x, "y", y)
+    check_same_dtype("x", x, "y", y)
     if not isinstance(folds, (list, tuple)) or not folds:
         raise TypeError(f"folds must be a non-empty list of (train, test) index pairs, got {folds!r:.60}")
     if not callable(train):
         raise TypeError(f"train must be callable as train(x_train, y_train) -> (w, b), got {type(train).__name__}")
+    _check_score_threshold(threshold, x.dtype)
     checked = []
     for number, fold in enumerate(folds):
         if not isinstance(fold, (list, tuple)) or len(fold) != 2:
             raise TypeError(f"folds[{number}] must be a (train, test) pair of index tensors, got {type(fold).__name__}")
-        parts = (check_tensor(f"folds[{number}]", part, floating=False).reshape(1, -1) for part in fold)
-        checked.append(tuple(_check_indices(part, x.shape[0]).ravel() for part in parts))
-    return _cross_validate(x, y, checked, train, threshold)
+        checked.append(
+            tuple(_check_indices(part, x.shape[0], f"folds[{number}][{k}]", "x", ndim=1) for k, part in enumerate(fold))
+        )
+    return _cross_validate(x, y, checked, _checked_train(train, x), threshold)
+
+
+def _checked_train(train: Callable, x: Tensor) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """``train``, with what it returns checked: a pair ``(w, b)`` of finite tensors of ``x``'s dtype,
+    shapes (D, 1) and (1, 1). Anything else (None, three values) is a TypeError or ValueError naming ``train``."""
+    shapes = {"w": (x.shape[1], 1), "b": (1, 1)}
+
+    def checked(x_train: Tensor, y_train: Tensor) -> tuple[Tensor, Tensor]:
+        result = train(x_train, y_train)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            many = isinstance(result, (tuple, list))
+            got = f"a {type(result).__name__} of {len(result)} values" if many else _type_name(result)
+            raise TypeError(
+                f"train must return a pair (w, b), got {got}; lrcore.fit_newton returns (w, b, history): "
+                "pass lambda x, y: lrcore.fit_newton(x, y)[:2]"
+            )
+        for part, t in zip(("w", "b"), result, strict=True):
+            t = check_tensor(f"the {part} that train returns", t)
+            if tuple(t.shape) != shapes[part]:
+                raise ValueError(
+                    f"the {part} that train returns must have shape {shapes[part]} for x of shape {_shape(x)}, "
+                    f"got shape {_shape(t)}"
+                )
+            check_same_dtype("x", x, f"the {part} that train returns", t)
+            check_finite(f"the {part} that train returns", t)
+        return result[0], result[1]
+
+    return checked
 
 
 def _cross_validate(

@@ -1441,7 +1441,7 @@ RESAMPLING = [
     case(
         lambda: lrcore.cross_validate(X(), Y(), [(IDX[0].numpy(), IDX[0])], lambda x, y: (W(), B())),
         TypeError,
-        NOT_TENSOR.format(name="folds[0]", type="ndarray"),
+        NOT_TENSOR.format(name="folds[0][0]", type="ndarray"),
         "cross_validate-fold-type",
     ),
     case(
@@ -1664,7 +1664,7 @@ SPLIT_CORES = [
     pytest.param(
         lambda: lrcore.cross_validate(X(F64), Y(F64), [(torch.tensor([0, 1]), torch.tensor([9]))], lambda x, y: None),
         ValueError,
-        escape("indices must lie in [0, 5) to index y_score's 5 rows"),
+        "^" + escape("folds[0][1] must lie in [0, 5) to index x's 5 rows, got 9..9") + "$",
         id="cross_validate-fold-out-of-range",
     ),
     pytest.param(
@@ -1695,6 +1695,6 @@ def test_cross_validate_checks_every_fold_before_fitting_any():
         return torch.zeros(D, 1, dtype=F64), torch.zeros(1, 1, dtype=F64)
 
     folds = [(torch.tensor([0, 1, 2]), torch.tensor([3, 4])), (torch.tensor([0, 1]), torch.tensor([7]))]
-    with pytest.raises(ValueError, match=escape("indices must lie in [0, 5)")):
+    with pytest.raises(ValueError, match=escape("folds[1][1] must lie in [0, 5) to index x's 5 rows")):
         lrcore.cross_validate(X(F64), Y(F64), folds, train)
     assert fitted == []

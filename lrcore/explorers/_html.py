@@ -98,6 +98,22 @@ def check_name(name: object) -> str:
     return name
 
 
+def matching_index(grid: list[float], value: float, number: float, rel_tol: float = 0.0) -> int | None:
+    """The index of ``grid``'s value equal to ``value`` (as the float ``number``), or None.
+
+    Equal means: the same float (within ``rel_tol``), or, for a numpy float narrower than
+    float64 (``numpy.float32(0.3)``, which is 0.30000001192...), a grid value that rounds to it
+    in its own dtype; the nearest such value if several do. A ``Fraction`` compares as its float.
+    """
+    for i, v in enumerate(grid):
+        if v == number or (rel_tol and math.isclose(v, number, rel_tol=rel_tol, abs_tol=0)):
+            return i
+    if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
+        rounded = [i for i, v in enumerate(grid) if value.dtype.type(v) == value]
+        return min(rounded, key=lambda i: abs(grid[i] - number)) if rounded else None
+    return None
+
+
 def element_id(name: str, part: str = "") -> str:
     """The id of the figure's root (``lrx-<name>``) or of one of its parts (``lrx-<name>-<part>``)."""
     return f"{ROOT_CLASS}-{name}" + (f"-{part}" if part else "")

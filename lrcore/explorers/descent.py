@@ -14,7 +14,6 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Real
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from lrcore._validation import (
+    _real,
     _show,
     _type_name,
     check_count,
@@ -52,6 +52,12 @@ _MAP = {"left": 62, "top": 12, "width": 330, "height": 270}
 _LOSS = {"left": 482, "top": 12, "width": 282, "height": 270}
 _CONTOUR_GRID = 60
 _NUM_LEVELS = 12
+
+#: The most points a figure records: ``len(learning_rates) * len(momenta) * (frames per path)``.
+#: Each costs about 22 bytes of the page (w, b and the loss, 4 digits each); 12,000 keep the
+#: data near 260 KB (the book's largest, chapter 12's 14 x 7 grid of 60 frames, records 5,880).
+#: A 100 x 10 grid of 60 frames would be 60,000 points, 1.3 MB: ``descent_explorer`` refuses it.
+MAX_POINTS = 12_000
 
 
 @dataclass(frozen=True)
@@ -255,12 +261,10 @@ def _check_text(name: str, value: object) -> str:
 def _grid_index(name: str, grid: list[float], value: object, default: float) -> int:
     if value is None:
         value = default
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {_type_name(value)}")
-    matches = [i for i, v in enumerate(grid) if math.isclose(v, float(value), rel_tol=1e-12, abs_tol=0)]
-    if not matches:
+    index = _html.matching_index(grid, value, _real(name, value), rel_tol=1e-12)
+    if index is None:
         raise ValueError(f"{name} must be one of the grid's values {_show(grid)}, got {_show(value)}")
-    return matches[0]
+    return index
 
 
 def descent_explorer(
@@ -302,15 +306,25 @@ def descent_explorer(
         description. Default: the panels, the start, the number of steps, the sliders' grids
         and the setting the static image shows (:func:`_default_description`).
     initial_learning_rate, initial_momentum : float, optional
-        The setting shown first, one of the grid's values (default: the smallest of each).
+        The setting shown first, one of the grid's values (default: the smallest of each); a
+        ``numpy.float32`` that equals one of them in float32 counts.
     num_frames : int, default 60
-        Recorded steps per path (:func:`frame_steps`).
+        Recorded steps per path (:func:`frame_steps`). The figure records at most
+        :data:`MAX_POINTS` (12,000) points: ``len(learning_rates) * len(momenta)`` settings
+        times the recorded steps.
 
     Returns
     -------
     HTMLFigure
         One HTML output: style, fallback PNG, controls, SVG, data and script; its ``data``
         is the :class:`DescentPaths` it draws, unrounded.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it; also where the loss has no minimum to mark (``y`` of
+        one class, a constant ``x``, or separable data), where it is flat over the frame to
+        4 digits, and above :data:`MAX_POINTS`.
     """
     name = _html.check_name(name)
     if description is not None:
@@ -330,6 +344,13 @@ def descent_explorer(
             )
     r0 = _grid_index("initial_learning_rate", rates, initial_learning_rate, rates[0])
     m0 = _grid_index("initial_momentum", moms, initial_momentum, moms[0])
+    if len(rates) * len(moms) * len(steps) > MAX_POINTS:
+        raise ValueError(
+            f"learning_rates, momenta and num_frames must record at most {MAX_POINTS:,} points in one figure "
+            f"(lrcore.explorers.descent.MAX_POINTS, about 260 KB of page), got {len(rates)} x {len(moms)} settings "
+            f"x {len(steps)} frames = {len(rates) * len(moms) * len(steps):,}: use fewer values or frames"
+        )
+    _check_has_minimum(x, y)
     paths = descent_paths(x, y, w, b, rates, moms, num_steps, steps)
     if description is None:
         description = _default_description(paths, float(w.reshape(-1)[0]), float(b.reshape(-1)[0]), r0, m0)
@@ -342,9 +363,13 @@ def descent_explorer(
     # The grid's coordinates from numpy: torch.linspace's last bits depend on the CPU's vector
     # kernels, and the PNG's antialiased lines would move with them.
     ws, bs = np.linspace(w_low, w_high, _CONTOUR_GRID), np.linspace(b_low, b_high, _CONTOUR_GRID)
-    # Heights above the lowest grid point, spaced geometrically: the floor of the valley gets
-    # as many lines as the walls (a linear spacing would leave it blank).
-    levels = J.min() + np.geomspace(1e-3, J.max() - J.min(), _NUM_LEVELS + 1)[:-1]
+    levels = _contour_levels(J)
+    if not len(levels):
+        raise ValueError(
+            f"w_range and b_range must frame a part of the landscape where the loss varies (to {DIGITS} significant "
+            f"digits), got a loss of {J.min():.{DIGITS}g} everywhere in w_range={_show(tuple(w_range))}, "
+            f"b_range={_show(tuple(b_range))}: widen them"
+        )
     # The minimum, by Newton's method: the cross on the map and the dashed line under the loss curve.
     w_star, b_star, _ = fit_newton(x64, y64)
     loss_star = binary_cross_entropy_with_logits(linear(x64, w_star, b_star), y64).item()
@@ -376,6 +401,10 @@ def descent_explorer(
     # Rounded like everything the PNG draws, so that its pixels do not move with last-bit differences.
     minimum = tuple(_html.round_significant(v.item(), DIGITS) for v in (w_star, b_star))
     fallback = _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, data["best"])
+    try:
+        image = _html.fallback_image(fallback, alt=description, dpi=72)
+    finally:  # closed however this ends
+        plt.close(fallback)
     svg = _svg(name, J, ws, bs, levels, frame, (w_star.item(), b_star.item()), num_steps, loss_top)
     root = _html.element_id(name)
     controls = [
@@ -388,7 +417,7 @@ def descent_explorer(
     body = (
         f'<figure class="{_html.ROOT_CLASS} lrx-descent" id="{root}">'
         f"{_html.style_tag(_CSS)}"
-        f"{_html.fallback_image(fallback, alt=description, dpi=72)}"
+        f"{image}"
         f'<div class="lrx-live" hidden>'
         f'<div class="lrx-controls">{"".join(controls)}</div>'
         f'<p class="lrx-status" id="{root}-status" aria-live="polite"></p>'
@@ -400,10 +429,49 @@ def descent_explorer(
         f'(document.getElementById("{root}"));</script>'
         f"</figure>"
     )
-    plt.close(fallback)
     setting = f"learning rate {rates[r0]:g}" + (f", momentum {moms[m0]:g}" if len(moms) > 1 else "")
     text = f"Interactive figure ({setting}, {num_steps} steps): {description}"
     return _html.HTMLFigure(body, text, data=paths)
+
+
+def _check_has_minimum(x: Tensor, y: Tensor) -> None:
+    """Refuse data whose loss has no minimum for the figure to mark: one class, a constant or a separating ``x``.
+
+    ``x`` (n, 1), ``y`` (n, 1), checked. With one feature, the loss has a unique finite minimum
+    exactly when both classes are present and their values of ``x`` overlap (neither class lies
+    wholly on one side of the other, touching included): otherwise the weight grows without bound.
+    """
+    xs, ys = x.detach().double().reshape(-1), y.detach().reshape(-1)
+    if bool((ys == ys[0]).all()):
+        raise ValueError(
+            f"y must hold both classes (0 and 1) for the loss to have a minimum, got only {ys[0].item():g}s"
+        )
+    if bool((xs == xs[0]).all()):
+        raise ValueError(
+            f"x must not be constant: the loss then depends on w and b only through w * {xs[0].item():g} + b, and has "
+            "no unique minimum to mark"
+        )
+    x0, x1 = xs[ys == 0], xs[ys == 1]
+    if bool(x0.max() <= x1.min()) or bool(x1.max() <= x0.min()):
+        raise ValueError(
+            "x and y must not be linearly separable (every x of one class on one side of every x of the other, "
+            f"got class 0 in [{x0.min().item():g}, {x0.max().item():g}] and class 1 in "
+            f"[{x1.min().item():g}, {x1.max().item():g}]): the loss "
+            "then falls towards 0 as the weight grows without bound, and has no minimum to mark"
+        )
+
+
+def _contour_levels(J: np.ndarray) -> np.ndarray:
+    """The contour heights: above the lowest grid point, spaced geometrically, distinct and increasing.
+
+    From 1e-3 (or a thousandth of the loss's range, if that is smaller) to the range, so that
+    the floor of the valley gets as many lines as the walls; empty where the loss is flat.
+    """
+    low, span = float(J.min()), float(J.max() - J.min())
+    if not span > 0:
+        return np.array([])
+    levels = low + np.geomspace(min(1e-3, span * 1e-3), span, _NUM_LEVELS + 1)[:-1]
+    return np.unique(levels[levels > low])  # a level that rounds onto the floor (a loss of 1e20) is dropped
 
 
 def _slider(element: str, label: str, maximum: int, value: int, shown: str) -> str:
@@ -523,6 +591,16 @@ def _default_description(paths: DescentPaths, w0: float, b0: float, r0: int, m0:
 def _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, loss_star):
     """The static figure: the first setting's path over the contour lines, and its loss curve."""
     fig, (ax_map, ax_loss) = plt.subplots(1, 2, figsize=(9.6, 3.9), layout="constrained", width_ratios=(1.15, 1))
+    try:
+        _draw_fallback(ax_map, ax_loss, paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, loss_star)
+    except BaseException:  # matplotlib's contour can raise: the figure must not stay open
+        plt.close(fig)
+        raise
+    return fig
+
+
+def _draw_fallback(ax_map, ax_loss, paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, loss_star) -> None:
+    """Draw the static figure's two panels: the path over the contour lines, and its loss curve."""
     ax_map.contour(ws, bs, J.T, levels=levels, colors="#0b3d6b", linewidths=0.8, alpha=0.7)
     w_path = _html.round_all(np.clip(paths.weights[r0, m0], *frame["w"]), DIGITS)
     b_path = _html.round_all(np.clip(paths.biases[r0, m0], *frame["b"]), DIGITS)
@@ -543,4 +621,3 @@ def _fallback(paths, r0, m0, J, ws, bs, levels, frame, loss_top, minimum, loss_s
     ax_loss.set_title(f"{int(paths.steps[-1])} steps", fontsize=11)
     for ax in (ax_map, ax_loss):
         ax.grid(False)
-    return fig

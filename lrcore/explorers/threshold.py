@@ -51,6 +51,12 @@ DEFAULT_THRESHOLDS = tuple(round(k / 100, 2) for k in range(1, 100))
 SHOWN_DECIMALS = 3
 #: Decimals of the curves' coordinates in the JSON: a fiftieth of a pixel on the 222-pixel plots.
 COORD_DECIMALS = 4
+#: The most samples (rows of ``logits``) one figure takes: its two curves hold a point per distinct
+#: score, about 20 bytes of the page each, so 5,000 samples add about 100 KB (the book's 114, 2 KB);
+#: 100,000 would make a figure of 2 MB. Above it, :func:`threshold_explorer` refuses.
+MAX_SAMPLES = 5_000
+#: The most slider positions (``thresholds``): about 75 bytes of the page each (the book's 99, 7 KB).
+MAX_THRESHOLDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -293,7 +299,8 @@ def threshold_explorer(
     Parameters
     ----------
     logits : Tensor of shape (n, 1)
-        The model's scores on the split to show (the validation split in the book).
+        The model's scores on the split to show (the validation split in the book); at most
+        :data:`MAX_SAMPLES` (5,000) rows, so that the figure stays light.
     y_true : Tensor of shape (n, 1)
         Its labels, 0 or 1, both present.
     name : str
@@ -304,9 +311,10 @@ def threshold_explorer(
         The visible text beside the figure that says what it shows (plain text); also what a
         plain-text display of the output shows.
     thresholds : sequence of float
-        The slider's positions, see :func:`threshold_sweep`.
+        The slider's positions, see :func:`threshold_sweep`; at most :data:`MAX_THRESHOLDS` (1,000).
     initial : float
-        Where the slider starts: one of ``thresholds``. The fallback image shows this threshold.
+        Where the slider starts: one of ``thresholds`` (a ``numpy.float32`` that equals one
+        of them in float32 counts, as does a ``Fraction`` equal to one). The fallback image shows this threshold.
     cost_fn, cost_fp : float >= 0, optional
         Costs of a missed positive and of a false alarm; if given, the cost per sample is shown.
 
@@ -326,10 +334,19 @@ def threshold_explorer(
     if not description.strip():
         raise ValueError("description must say what the figure shows, got an empty string")
     sweep = threshold_sweep(logits, y_true, thresholds, cost_fn=cost_fn, cost_fp=cost_fp)
-    start = _real("initial", initial)
-    if start not in sweep.thresholds:
+    for arg, size, limit, what in (
+        ("logits", sum(sweep.counts[0]), MAX_SAMPLES, "rows (samples)"),
+        ("thresholds", len(sweep.thresholds), MAX_THRESHOLDS, "values"),
+    ):
+        if size > limit:
+            raise ValueError(
+                f"{arg} must have at most {limit:,} {what} for one figure "
+                f"(lrcore.explorers.threshold.MAX_{'SAMPLES' if arg == 'logits' else 'THRESHOLDS'}: "
+                f"a page's figure should weigh kilobytes), got {size:,}"
+            )
+    index = _html.matching_index(list(sweep.thresholds), initial, _real("initial", initial))
+    if index is None:
         raise ValueError(f"initial must be one of thresholds, got {_show(initial)}")
-    index = sweep.thresholds.index(start)
     data = _sweep_data(sweep, index)
     tn, fp, fn, tp = sweep.counts[index]
     alt = (
