@@ -17,7 +17,7 @@ SITE := _build/html/index.html
 JOBS ?= auto
 UNIT_TESTS := tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
 
-.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser bench bench-build clean fuzz
+.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser bench bench-build clean fuzz assignments
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); the build also
@@ -39,7 +39,15 @@ $(INSTALLED): requirements.txt pyproject.toml
 $(SITE):
 	$(MAKE) book
 
-test: book lint unit nbval reproducible links site-weight pdf-check browser
+test: book assignments lint unit nbval reproducible links site-weight pdf-check browser
+
+# For instructors: one otter-grader assignment per chapter with student exercises, made from the
+# built site's chapter notebooks (the same source as the exercise notebooks), into
+# _build/assignments/<chapter>/ (student notebook, autograder zip, solutions), not into the
+# published site; `otter assign` grades the solutions on the way (tools/assignments.py). Grade a
+# folder of submissions locally: tools/grade.py SUBMISSIONS --assignment <chapter> --out grades.csv.
+assignments: $(INSTALLED) | $(SITE)
+	$(BIN)/python tools/assignments.py
 
 # The whole book as one PDF (tools/build_pdf.py: Sphinx's single page printed by Chromium, from the
 # site build's execution cache) into _build/html/_downloads/lrcore-book.pdf, where the site links
@@ -52,7 +60,7 @@ pdf-check: $(INSTALLED) | $(SITE)
 	$(BIN)/python -m pytest tests/test_pdf.py
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check lrcore tests benchmarks tools book
+	$(BIN)/ruff check lrcore tests benchmarks tools book assignments
 
 # Over pytest-xdist, one worker per core; then, alone, the few tests marked `serial` (they start
 # 8 kernels at once, or time two chapters side by side).

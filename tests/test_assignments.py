@@ -1,0 +1,344 @@
+"""tools/assignments.py and tools/grade.py: otter-grader assignments, graded locally, end to end.
+
+The assignments are made (``otter assign``, without its own run of the tests, to save time)
+into ``tmp_path`` from the chapter notebooks of the built site, as ``make assignments`` makes
+them. Then otter's own grader grades, through ``tools/grade.py``:
+
+- for every chapter, otter's solutions notebook (full marks) and the blank student notebook
+  (0, graded without a problem);
+- for chapter 03 (three questions), a class folder: the student notebook filled in with the
+  solutions, the blank one, planted wrong answers (each question broken at least once, one of
+  them a ``sigmoid`` that returns the public check's answers for the public check's inputs and a
+  wrong formula for any other, one calling ``lrcore``'s own function), a notebook with a cell
+  that raises, one whose kernel dies, and one whose function loops forever; each must score
+  exactly the points of the questions it does not break;
+- a notebook that runs past the whole-notebook time limit, through the command line.
+
+Then what must stay private: no hidden test and no solution in the published site, the student
+notebooks or lrcore's wheel; no hidden input equal to a public one.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+import lrcore
+import lrcore.checks
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")).resolve()
+CHAPTER_NOTEBOOKS = BUILD / "html" / "_downloads" / "notebooks"
+CHAPTER = "03_model"
+#: The limits of the class run: a test may take 5 s (a looping function fails its tests), a cell 30 s.
+TEST_TIMEOUT, CELL_TIMEOUT = 5, 30
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+assignments = _load("assignments_tool", ROOT / "tools" / "assignments.py")
+grade = _load("grade_tool", ROOT / "tools" / "grade.py")
+hidden_tests = assignments.hidden_tests
+SECRET = "instructors only"  # in every hidden test and every solution cell (hidden_tests.SENTINEL)
+
+
+# ---------------------------------------------------------------------------- submissions
+
+
+def _answer_cells(notebook) -> dict[str, nbformat.NotebookNode]:
+    """The student's answer cell of each function (otter tags it ``otter_answer_cell``)."""
+    found = {}
+    for cell in notebook.cells:
+        if "otter_answer_cell" in cell.metadata.get("tags", []):
+            name = cell.source.split("def ", 1)[1].split("(", 1)[0]
+            found.setdefault(name, cell)
+    return found
+
+
+def _with_answers(blank: Path, answers: dict[str, str], extra: list[str] = ()) -> nbformat.NotebookNode:
+    """The blank student notebook with these answer cells' sources, and extra code cells first."""
+    notebook = nbformat.read(blank, as_version=4)
+    cells = _answer_cells(notebook)
+    for name, source in answers.items():
+        cells[name].source = source
+    setup = next(i for i, c in enumerate(notebook.cells) if c.source.startswith("# What the exercises need"))
+    for offset, source in enumerate(extra, start=1):
+        notebook.cells.insert(setup + offset, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def _function(name: str, params: str, body: str) -> str:
+    return f"def {name}({params}):\n" + "\n".join(f"    {line}" for line in body.strip().splitlines()) + "\n"
+
+
+PARAMS = {"linear": "x, w, b", "sigmoid": "z", "logistic_regression": "x, w, b"}
+
+
+def _solution(name: str) -> str:
+    return _function(name, PARAMS[name], assignments.solution_body(name))
+
+
+SPECIAL_CASED_SIGMOID = _function("sigmoid", "z", """
+# The public check's answers for the public check's inputs, a wrong formula for any other input.
+import lrcore.checks
+for case in lrcore.checks._SIGMOID.cases():
+    (public,) = case.args
+    if public.shape == z.shape and public.dtype == z.dtype and torch.equal(public, z):
+        return 1 / (1 + torch.exp(-z))
+return torch.clamp(0.5 + z / 4, 0.0, 1.0)
+""")
+
+OWN_LOGISTIC = _function("logistic_regression", "x, w, b", "return 1 / (1 + torch.exp(-(x @ w + b)))")
+ENDLESS = "import time\nwhile True:\n    time.sleep(0.05)"
+
+#: Planted submissions of chapter 03: answers, extra cells, and the expected scores
+#: (3 points a question: 1 public, 2 hidden).
+PLANTED = {
+    "solved": ({n: _solution(n) for n in PARAMS}, [], {"linear": 3, "sigmoid": 3, "logistic_regression": 3}),
+    "blank": ({}, [], {"linear": 0, "sigmoid": 0, "logistic_regression": 0}),
+    # sigmoid passes the public check only; logistic_regression written without it.
+    "special_cased": (
+        {"linear": _solution("linear"), "sigmoid": SPECIAL_CASED_SIGMOID, "logistic_regression": OWN_LOGISTIC},
+        [], {"linear": 3, "sigmoid": 1, "logistic_regression": 3},
+    ),
+    # the bias forgotten; lrcore's own sigmoid (public points only); the sign of z flipped.
+    "wrong": (
+        {"linear": _function("linear", "x, w, b", "return x @ w"),
+         "sigmoid": _function("sigmoid", "z", "return lrcore.sigmoid(z)"),
+         "logistic_regression": _function("logistic_regression", "x, w, b", "return 1 / (1 + torch.exp(x @ w + b))")},
+        [], {"linear": 0, "sigmoid": 1, "logistic_regression": 0},
+    ),
+    "raises": ({n: _solution(n) for n in PARAMS}, ['raise RuntimeError("a cell that raises")'],
+               {"linear": 3, "sigmoid": 3, "logistic_regression": 3}),
+    # sigmoid never returns (its tests stop at the test limit); a top-level cell that never ends
+    # (interrupted at the cell limit); logistic_regression written without sigmoid.
+    "loops": (
+        {"linear": _solution("linear"), "sigmoid": _function("sigmoid", "z", ENDLESS),
+         "logistic_regression": OWN_LOGISTIC},
+        [ENDLESS], {"linear": 3, "sigmoid": 0, "logistic_regression": 3},
+    ),
+    "kernel_dies": ({n: _solution(n) for n in PARAMS}, ["import os\nos._exit(1)"],
+                    {"linear": 0, "sigmoid": 0, "logistic_regression": 0}),
+}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    """Every chapter's assignment, made as ``make assignments`` makes it (without otter's test run)."""
+    if not any(CHAPTER_NOTEBOOKS.glob("*.ipynb")):
+        pytest.fail(f"no chapter notebooks in {CHAPTER_NOTEBOOKS}: run `make book` (or set LRBOOK_BUILD_DIR)")
+    out = tmp_path_factory.mktemp("assignments")
+    command = [sys.executable, str(ROOT / "tools" / "assignments.py"), "--notebooks", str(CHAPTER_NOTEBOOKS),
+               "--out", str(out), "--no-run-tests"]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def chapters(made) -> list[str]:
+    return [path.parent.parent.name for path in sorted(made.glob("*/student/*.ipynb"))]
+
+
+@pytest.fixture(scope="module")
+def graded(made, chapters, tmp_path_factory) -> dict:
+    """The class folder of chapter 03, and every chapter's solutions and blank notebook, graded."""
+    folder = tmp_path_factory.mktemp("submissions")
+    blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
+    for student, (answers, extra, _) in PLANTED.items():
+        nbformat.write(_with_answers(blank, answers, extra), folder / f"{student}.ipynb")
+    others = [(chapter, kind, made / chapter / sub / f"{chapter}.ipynb")
+              for chapter in chapters for kind, sub in (("solutions", "autograder"), ("blank", "student"))]  # fmt: skip
+
+    def one(item):
+        chapter, kind, path = item
+        outcome = grade.grade_one(assignments.autograder_zip(made, chapter), path, 600, 120, 60)
+        return (chapter, kind), outcome
+
+    csv_path = folder.parent / "grades.csv"
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # The class run grades two at a time; the other chapters one at a time beside it.
+        running = background.submit(lambda: dict(map(one, others)))
+        rows = grade.grade_folder(folder, assignments.autograder_zip(made, CHAPTER), csv_path, timeout=600,
+                                  cell_timeout=CELL_TIMEOUT, test_timeout=TEST_TIMEOUT, jobs=2)  # fmt: skip
+        per_chapter = running.result()
+    return {"rows": {row["student"]: row for row in rows}, "csv": csv_path, "chapters": per_chapter}
+
+
+# ---------------------------------------------------------------------------- the assignments
+
+
+def test_every_chapter_with_exercises_is_an_assignment(made, chapters):
+    student_notebooks = assignments.student_notebooks
+    expected = {}
+    for chapter in sorted(CHAPTER_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        notebook = student_notebooks.student_notebook(chapter)
+        if notebook is not None:
+            expected[chapter.stem] = notebook.metadata["lrcore_exercises"]["functions"]
+    assert chapters == sorted(expected) and len(chapters) >= 6
+    assert sum(len(set(names)) for names in expected.values()) >= 16
+    for chapter, functions in expected.items():
+        autograder = assignments.autograder_zip(made, chapter)
+        assert grade.questions_of(autograder) == {name: 3 for name in sorted(set(functions))}
+        solutions = nbformat.read(made / chapter / "autograder" / f"{chapter}.ipynb", as_version=4)
+        student = nbformat.read(made / chapter / "student" / f"{chapter}.ipynb", as_version=4)
+        assert set(_answer_cells(student)) == set(functions)
+        for name, cell in _answer_cells(student).items():
+            assert 'raise NotImplementedError("TODO")' in cell.source and "SOLUTION" not in cell.source
+            assert any(f"def {name}(" in c.source and assignments.solution_body(name).splitlines()[-1] in c.source
+                       for c in solutions.cells)  # fmt: skip
+        # The student's public tests are lrcore.checks' checks; the hidden ones are only in the autograder.
+        tests = student.metadata["otter"]["tests"]
+        assert set(tests) == set(functions)
+        for name, source in tests.items():
+            assert f"lrcore.checks.check_{name}({name})" in source and SECRET not in source
+        with zipfile.ZipFile(autograder) as zipped:
+            for name in set(functions):
+                source = zipped.read(f"tests/{name}.py").decode()
+                assert "hidden=True" in source and hidden_tests.SENTINEL in source
+
+
+def test_hidden_inputs_are_not_the_public_ones():
+    public_checks = {s.reference: s for s in vars(lrcore.checks).values() if isinstance(s, lrcore.checks._Spec)}
+    for name, make_cases in hidden_tests.HIDDEN.items():
+        public = public_checks[getattr(lrcore, name)].cases()
+        hidden = make_cases()
+        assert len(hidden) >= 3
+        for case in hidden:
+            for other in public:
+                pairs = zip(case.args, other.args, strict=False)
+                same = all(isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape
+                           and a.dtype == b.dtype and torch.equal(a, b) for a, b in pairs)  # fmt: skip
+                assert not same, f"{name}: hidden case {case.label!r} is the public case {other.label!r}"
+
+
+def test_the_hidden_tests_pass_lrcore_and_the_solutions_and_fail_wrong_code(made):
+    """The hidden tests, as the autograder runs them, on lrcore's own code (as the student's) and on wrong code."""
+    from otter.test_files import ExceptionTestFile
+
+    with zipfile.ZipFile(assignments.autograder_zip(made, CHAPTER)) as zipped:
+        test = ExceptionTestFile.from_string(zipped.read("tests/sigmoid.py").decode(), "sigmoid.py")
+    env = {"torch": torch}
+    exec(SPECIAL_CASED_SIGMOID, env)
+    assert lrcore.checks.check_sigmoid(env["sigmoid"])  # the special case passes the public check ...
+    test.run(env)
+    assert [r.passed for r in test.test_case_results] == [True, False]  # ... and not the hidden test
+    exec(_solution("sigmoid"), env)
+    test.run(env)
+    assert [r.passed for r in test.test_case_results] == [True, True]
+
+
+# ---------------------------------------------------------------------------- grading
+
+
+def test_every_chapter_solutions_full_marks_and_blank_zero(graded, chapters, made):
+    for chapter in chapters:
+        possible = sum(grade.questions_of(assignments.autograder_zip(made, chapter)).values())
+        solutions, blank = graded["chapters"][(chapter, "solutions")], graded["chapters"][(chapter, "blank")]
+        assert "scores" in solutions and sum(solutions["scores"].values()) == possible > 0, (chapter, solutions)
+        assert "scores" in blank and sum(blank["scores"].values()) == 0, (chapter, blank)
+
+
+@pytest.mark.parametrize("student", list(PLANTED))
+def test_a_class_is_graded_question_by_question(graded, student):
+    row = graded["rows"][student]
+    expected = PLANTED[student][2]
+    assert {name: row[name] for name in expected} == expected
+    assert row["total"] == sum(expected.values())
+    if student == "kernel_dies":  # graded and reported, not fatal
+        assert row["status"].startswith("error: "), row
+    else:
+        assert row["status"] == "ok", row
+
+
+def test_the_csv_has_a_row_per_student_and_a_column_per_question(graded):
+    with graded["csv"].open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["student"] for r in rows] == sorted(PLANTED)
+    assert list(rows[0]) == ["student", "linear", "logistic_regression", "sigmoid", "total", "status"]
+    by_student = {r["student"]: r for r in rows}
+    assert by_student["solved"]["total"] == "9" and by_student["special_cased"]["sigmoid"] == "1"
+
+
+def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(made, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
+    endless = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # deaf to the interrupt\n" + ENDLESS
+    nbformat.write(_with_answers(blank, {}, [endless]), folder / "endless.ipynb")
+    out = tmp_path / "grades.csv"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "grade.py"), str(folder), "--autograder",
+         str(assignments.autograder_zip(made, CHAPTER)), "--out", str(out), "--timeout", "20", "--cell-timeout", "5"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "[1/1] endless: 0/9 timeout" in done.stderr
+    (row,) = csv.DictReader(out.open())
+    assert row["status"] == "timeout" and row["total"] == "0"
+
+
+# ---------------------------------------------------------------------------- what stays private
+
+
+def _leaks(root: Path, secrets: list[str]) -> list[str]:
+    """Files under ``root`` (and members of zips and wheels there) that contain any of ``secrets``."""
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = [(str(path), path.read_bytes())]
+        if path.suffix in {".zip", ".whl"}:
+            with zipfile.ZipFile(path) as zipped:
+                data += [(f"{path}!{name}", zipped.read(name)) for name in zipped.namelist()]
+        found += [where for where, content in data for s in secrets if s.encode() in content]
+    return found
+
+
+def _secrets() -> list[str]:
+    labels = [case.label for make_cases in hidden_tests.HIDDEN.values() for case in make_cases()]
+    specs = [s for s in vars(lrcore.checks).values() if isinstance(s, lrcore.checks._Spec)]
+    public = {case.label for s in specs for case in s.cases()}
+    return [SECRET, hidden_tests.SENTINEL, *sorted(set(labels) - public)]
+
+
+def test_no_hidden_test_or_solution_is_published(made, tmp_path):
+    secrets = _secrets()
+    # The scan finds a planted leak (a hidden test copied into a site) ...
+    planted = tmp_path / "site"
+    planted.mkdir()
+    with zipfile.ZipFile(planted / "bundle.zip", "w") as zipped:
+        zipped.write(assignments.autograder_zip(made, CHAPTER), "inner/autograder.zip")
+        test = zipfile.ZipFile(assignments.autograder_zip(made, CHAPTER)).read("tests/sigmoid.py")
+        zipped.writestr("tests/sigmoid.py", test)
+    assert _leaks(planted, secrets)
+    # ... and none in what students get: the student notebooks and the exercise notebooks,
+    published = [made / chapter / "student" for chapter in os.listdir(made) if (made / chapter / "student").is_dir()]
+    # the built site (with its student notebooks, zip and lrcore's wheel) where there is one,
+    if (BUILD / "html").is_dir():
+        published.append(BUILD / "html")
+    # and lrcore's wheel built from these sources.
+    wheel = tmp_path / "wheel"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(wheel)], check=True, capture_output=True)  # fmt: skip
+    (built,) = wheel.glob("lrcore-*.whl")
+    assert not any(name.startswith("assignments/") for name in zipfile.ZipFile(built).namelist())
+    published.append(wheel)
+    for root in published:
+        assert _leaks(root, secrets) == [], root
