@@ -104,10 +104,11 @@ browser: $(INSTALLED) | $(SITE)
 	$(BROWSER_PYTEST) -n $(JOBS) --dist loadgroup -m "not serial" tests/browser
 	$(BROWSER_PYTEST) -m serial tests/browser || test $$? -eq 5  # 5: none is marked serial
 
-# lrcore's contract, deeper: the property-based tests of tests/test_properties.py with fresh random
-# examples, 2000 per property (`make unit` runs the same properties derandomized, 30 each).
+# lrcore's contract, deeper: the property-based tests of tests/test_properties*.py with fresh random
+# examples, 2000 per property in test_properties.py and 50 times `make unit`'s count in the others
+# (`make unit` runs the same properties derandomized: 30 each there, 1 to 30 in the others).
 fuzz: $(INSTALLED)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py tests/test_properties_api.py tests/test_properties_figures.py
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_lrcore.py
