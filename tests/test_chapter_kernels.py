@@ -106,3 +106,57 @@ def test_the_socket_folder_is_removed_with_its_manager():
 
     gc.collect()
     assert not folder.exists()
+
+
+#: One process: start and stop kernels as the build does (nbclient in a forked worker of
+#: parallel_execution, which ends with os._exit and runs no finalizer) and as nbval does
+#: (nbval's RunningKernel, shut down with now=True), counting the lrk-* folders of the
+#: temporary directory (the child's own, from TMPDIR) before, between and after.
+LEFT_BEHIND = """
+import json, multiprocessing, os, sys, tempfile
+from concurrent.futures import ProcessPoolExecutor
+sys.path.insert(0, {ext!r})
+import chapter_kernels
+chapter_kernels.install()
+import nbclient, nbformat
+from nbval.kernel import RunningKernel
+
+def count():
+    return sum(name.startswith("lrk-") for name in os.listdir(tempfile.gettempdir()))
+
+def build_chapter():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {{"name": "python3", "display_name": "Python 3", "language": "python"}}
+    client = nbclient.NotebookClient(nb, timeout=120, startup_timeout=120)
+    with client.setup_kernel():
+        running = count()
+        client.execute_cell(nb.cells[0], 0)
+    return running, count()
+
+counts = {{"before": count()}}
+with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+    counts["build: running"], counts["build: stopped"] = pool.submit(build_chapter).result()
+counts["build: worker gone"] = count()
+kernel = RunningKernel("python3")
+counts["nbval: running"] = count()
+kernel.stop()
+counts["nbval: stopped"] = count()
+print(json.dumps(counts))
+"""
+
+
+def test_a_stopped_kernel_leaves_no_lrk_folder(tmp_path):
+    script = LEFT_BEHIND.format(ext=str(ROOT / "book" / "_ext"))
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # the child's tempfile.gettempdir(): no other process's folders
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert counts == {
+        "before": 0,
+        "build: running": 1,  # the kernel's own folder while it runs...
+        "build: stopped": 0,  # ...gone when it stops, before its process ends (with os._exit)
+        "build: worker gone": 0,
+        "nbval: running": 1,
+        "nbval: stopped": 0,
+    }
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("lrk-")]

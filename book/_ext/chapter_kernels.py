@@ -24,7 +24,12 @@ TCP without encryption". Windows has no IPC transport in ZeroMQ: there kernels s
 
 The switch is made where every kernel manager is born (``KernelManager.__init__``), so it
 reaches nbclient (myst-nb, jupyter-cache) and nbval alike, and only a kernel manager that was
-not given a connection file or a transport of its own.
+not given a connection file or a transport of its own. The folder goes when the kernel is shut
+down (``KernelManager._async_cleanup_resources``, which jupyter_client calls from every
+shutdown, sync or async, after removing the socket files), and at the latest with the manager:
+the process that started the kernel may end without running a finalizer (the build's forked
+workers and pytest-xdist's end with ``os._exit``), and each chapter left an empty ``lrk-*``
+folder behind before (issue 22).
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ ENVIRONMENT: dict[str, str] = {
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 IPC_SUPPORTED = os.name == "posix"
 _original_init = KernelManager.__init__
+_original_cleanup = KernelManager._async_cleanup_resources
+#: Each IPC kernel manager's folder remover (a ``weakref.finalize``: it runs once, at shutdown or with the manager).
+_FOLDER_REMOVERS: weakref.WeakKeyDictionary[KernelManager, weakref.finalize] = weakref.WeakKeyDictionary()
 
 
 def apply_environment(environ: MutableMapping[str, str] | None = None) -> None:
@@ -67,7 +75,7 @@ def use_ipc(manager: KernelManager) -> None:
     folder = tempfile.mkdtemp(prefix="lrk-")
     manager.transport = "ipc"
     manager.ip = str(Path(folder) / "k")
-    weakref.finalize(manager, shutil.rmtree, folder, True)
+    _FOLDER_REMOVERS[manager] = weakref.finalize(manager, shutil.rmtree, folder, True)
 
 
 def _init_with_ipc(self: KernelManager, *args, **kwargs) -> None:
@@ -75,11 +83,20 @@ def _init_with_ipc(self: KernelManager, *args, **kwargs) -> None:
     use_ipc(self)
 
 
+async def _cleanup_and_remove_folder(self: KernelManager, restart: bool = False) -> None:
+    """jupyter_client's clean-up after a shutdown, then the kernel's IPC folder (kept for a restart)."""
+    await _original_cleanup(self, restart=restart)
+    remover = _FOLDER_REMOVERS.get(self)
+    if remover is not None and not restart:
+        remover()  # the folder now; a finalizer runs once, so not again with the manager
+
+
 def install() -> None:
     """Declared environment and IPC kernels for every kernel this process starts from now on."""
     apply_environment()
     if KernelManager.__init__ is not _init_with_ipc:
         KernelManager.__init__ = _init_with_ipc
+        KernelManager._async_cleanup_resources = _cleanup_and_remove_folder
 
 
 def setup(app) -> dict:
