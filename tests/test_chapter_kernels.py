@@ -109,11 +109,12 @@ def test_the_socket_folder_is_removed_with_its_manager():
 
 
 #: One process: start and stop kernels as the build does (nbclient in a forked worker of
-#: parallel_execution, which ends with os._exit and runs no finalizer) and as nbval does
-#: (nbval's RunningKernel, shut down with now=True), counting the lrk-* folders of the
-#: temporary directory (the child's own, from TMPDIR) before, between and after.
+#: parallel_execution, which ends with os._exit and runs no finalizer), a kernel that dies
+#: (nbclient then only cleans up), and as nbval does (nbval's RunningKernel, shut down with
+#: now=True), counting the lrk-* folders of the temporary directory (the child's own, from
+#: TMPDIR) before, between and after.
 LEFT_BEHIND = """
-import json, multiprocessing, os, sys, tempfile
+import json, multiprocessing, os, signal, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 sys.path.insert(0, {ext!r})
 import chapter_kernels
@@ -133,9 +134,19 @@ def build_chapter():
         client.execute_cell(nb.cells[0], 0)
     return running, count()
 
+def kernel_dies():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, startup_timeout=120)
+    with client.setup_kernel():
+        os.kill(client.km.provisioner.pid, signal.SIGKILL)
+        while client.km.provisioner.process.poll() is None:
+            time.sleep(0.05)
+    return count()
+
 counts = {{"before": count()}}
 with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
     counts["build: running"], counts["build: stopped"] = pool.submit(build_chapter).result()
+    counts["build: kernel died"] = pool.submit(kernel_dies).result()
 counts["build: worker gone"] = count()
 kernel = RunningKernel("python3")
 counts["nbval: running"] = count()
@@ -155,6 +166,7 @@ def test_a_stopped_kernel_leaves_no_lrk_folder(tmp_path):
         "before": 0,
         "build: running": 1,  # the kernel's own folder while it runs...
         "build: stopped": 0,  # ...gone when it stops, before its process ends (with os._exit)
+        "build: kernel died": 0,
         "build: worker gone": 0,
         "nbval: running": 1,
         "nbval: stopped": 0,

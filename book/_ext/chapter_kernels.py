@@ -26,7 +26,8 @@ The switch is made where every kernel manager is born (``KernelManager.__init__`
 reaches nbclient (myst-nb, jupyter-cache) and nbval alike, and only a kernel manager that was
 not given a connection file or a transport of its own. The folder goes when the kernel is shut
 down (``KernelManager._async_cleanup_resources``, which jupyter_client calls from every
-shutdown, sync or async, after removing the socket files), and at the latest with the manager:
+shutdown, sync or async, after removing the socket files, and which nbclient calls again,
+as ``cleanup_resources``, after a kernel that died), and at the latest with the manager:
 the process that started the kernel may end without running a finalizer (the build's forked
 workers and pytest-xdist's end with ``os._exit``), and each chapter left an empty ``lrk-*``
 folder behind before (issue 22).
@@ -41,7 +42,8 @@ import weakref
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_client.utils import run_sync
 
 #: The environment a chapter's kernel runs in (caller's values win; see the module docstring).
 ENVIRONMENT: dict[str, str] = {
@@ -97,6 +99,8 @@ def install() -> None:
     if KernelManager.__init__ is not _init_with_ipc:
         KernelManager.__init__ = _init_with_ipc
         KernelManager._async_cleanup_resources = _cleanup_and_remove_folder
+        KernelManager.cleanup_resources = run_sync(_cleanup_and_remove_folder)
+        AsyncKernelManager.cleanup_resources = _cleanup_and_remove_folder
 
 
 def setup(app) -> dict:
