@@ -234,6 +234,23 @@ def check_fits(name: str, value: float, dtype: torch.dtype) -> float:
     return value
 
 
+def check_rate(name: str, value: float, dtype: torch.dtype) -> float:
+    """Require a learning rate (a float > 0) that ``dtype`` holds as a normal number, from ``tiny`` to ``max``.
+
+    A positive rate below the smallest normal number (1.2e-38 in float32, 2.2e-308 in float64)
+    is a step that rounds to 0 in the data's dtype, or keeps few of its digits: ``1e-46`` in
+    float32, or ``1e-300`` times a schedule's ``1e-300``. It would pass as positive and take no step.
+    """
+    check_fits(name, value, dtype)
+    tiny = torch.finfo(dtype).tiny
+    if not value >= tiny:
+        raise ValueError(
+            f"{name} must be at least {tiny:.4g} (the smallest normal number of {dtype}): a smaller step rounds "
+            f"to 0 there, got {value:g}"
+        )
+    return value
+
+
 def check_positive_number(name: str, value: object) -> float:
     """Require a finite, strictly positive real number (not a bool, not a tensor)."""
     value = _real(name, value)

@@ -18,6 +18,7 @@ from lrcore._validation import (
     check_non_negative_number,
     check_params,
     check_positive_number,
+    check_rate,
     check_same_dtype,
     check_same_rows,
 )
@@ -115,7 +116,7 @@ def _check_fit_minibatch_args(
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
     w, b = (t.detach() for t in check_params(x, w, b))
-    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
+    learning_rate = check_rate("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
     num_epochs = check_count("num_epochs", num_epochs)
     n = x.shape[0]
     batch_size = check_count("batch_size", batch_size, minimum=1)
@@ -130,7 +131,7 @@ def _check_fit_minibatch_args(
         raise TypeError(f"lr_schedule must be a callable epoch -> factor, got {type(lr_schedule).__name__}")
     rates = [learning_rate * _schedule_factor(lr_schedule, epoch) for epoch in range(num_epochs)]
     for epoch, rate in enumerate(rates):
-        check_fits(f"learning_rate * lr_schedule({epoch})", rate, x.dtype)
+        check_rate(f"learning_rate * lr_schedule({epoch})", rate, x.dtype)
         check_fits(f"learning_rate * lr_schedule({epoch}) * l2", rate * l2, x.dtype)
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together, got only one of them")

@@ -24,6 +24,7 @@ from lrcore._validation import (
     check_non_negative_number,
     check_params,
     check_positive_number,
+    check_rate,
     check_same_dtype,
     check_same_rows,
     checked_by,
@@ -42,7 +43,7 @@ def _check_gradient_descent_step_args(x: object, y: object, w: object, b: object
     y = check_labels("y", y)
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
-    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
+    learning_rate = check_rate("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
     if not bool(torch.isfinite(linear(x, w, b)).all()):
         raise ValueError(f"x, w and b give logits x w + b beyond the range of {x.dtype}: standardize x, or use float64")
     return {"learning_rate": learning_rate}
@@ -220,7 +221,7 @@ def _check_fit_args(x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, mome
     check_same_rows("x", x, "y", y)
     check_same_dtype("x", x, "y", y)
     w, b = (t.detach() for t in check_params(x, w, b))
-    learning_rate = check_fits("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
+    learning_rate = check_rate("learning_rate", check_positive_number("learning_rate", learning_rate), x.dtype)
     num_steps = check_count("num_steps", num_steps)
     l2 = check_fits("l2", check_non_negative_number("l2", l2), x.dtype)
     check_fits("learning_rate * l2", learning_rate * l2, x.dtype)

@@ -262,7 +262,7 @@ def plot_loss_curves(history: History, ax: Axes | None = None, log_x: bool = Fal
 
 @_closes_figure_on_error
 def plot_metric_curves(curves: Mapping[str, Sequence[float]], ax: Axes | None = None) -> Axes:
-    """One line per metric (name -> value at every step)."""
+    """One line per metric (name -> value at every step, each in [0, 1], as :func:`plot_roc_curve` requires)."""
     if not isinstance(curves, Mapping):
         raise TypeError(f"curves must be a mapping from names to values (a dict), got {_type_name(curves)}")
     if not curves:
@@ -271,6 +271,10 @@ def plot_metric_curves(curves: Mapping[str, Sequence[float]], ax: Axes | None = 
         if not isinstance(name, str):
             raise TypeError(f"curves must have str keys (the legend's names), got {_type_name(name)}")
     arrays = {name: _array(f"curves[{name!r}]", values, 1) for name, values in curves.items()}
+    for name, array in arrays.items():
+        if not (np.isfinite(array).all() and (array >= 0).all() and (array <= 1).all()):
+            bad = array[~(np.isfinite(array) & (array >= 0) & (array <= 1))][0]
+            raise ValueError(f"curves[{name!r}] must hold metrics in [0, 1], got {bad:g}")
     ax = _axes(ax)
     styles = itertools.cycle(["-", "--", ":", "-."])
     for (name, values), color, style in zip(arrays.items(), itertools.cycle(COLORS.values()), styles):
@@ -501,8 +505,7 @@ def plot_reliability_diagram(
             f"curve.counts, curve.bins and the curve's points must have the same length, got "
             f"{counts.size}, {bins.size} and {fraction.size}"
         )
-    if edges.size < 2 or (np.diff(edges) < 0).any() or not ((bins >= 0) & (bins < edges.size - 1)).all():
-        raise ValueError("curve.edges must be at least 2 non-decreasing numbers, and curve.bins indices of its bins")
+    _check_bins(edges, counts, bins)
     if ax is None:
         figure = plt.figure(figsize=(6, 6.4), layout="constrained")
         ax, counts_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
@@ -524,6 +527,25 @@ def plot_reliability_diagram(
     counts_ax.stairs(per_bin, edges, color=color, alpha=0.2, fill=True)
     counts_ax.set(xlabel="predicted probability", ylabel="samples")
     return ax
+
+
+def _check_bins(edges: np.ndarray, counts: np.ndarray, bins: np.ndarray) -> None:
+    """A :class:`CalibrationCurve`'s bins as :func:`lrcore.calibration_curve` makes them, or a ValueError naming them.
+
+    ``edges``: at least 2 non-decreasing probabilities in [0, 1]; ``bins``: whole, strictly
+    increasing indices of its bins; ``counts``: whole numbers >= 1 (only non-empty bins have points).
+    """
+    if edges.size < 2 or not ((edges >= 0) & (edges <= 1)).all() or (np.diff(edges) < 0).any():
+        raise ValueError(
+            f"curve.edges must be at least 2 non-decreasing probabilities in [0, 1] (no NaN or inf), got {_show(edges)}"
+        )
+    if not ((bins == np.round(bins)) & (bins >= 0) & (bins < edges.size - 1)).all() or (np.diff(bins) <= 0).any():
+        raise ValueError(
+            f"curve.bins must be strictly increasing whole indices of the {edges.size - 1} bins that curve.edges "
+            f"bound, got {_show(bins)}"
+        )
+    if not (np.isfinite(counts) & (counts >= 1) & (counts == np.round(counts))).all():
+        raise ValueError(f"curve.counts must be whole numbers >= 1 (samples in a non-empty bin), got {_show(counts)}")
 
 
 def _next_color(ax: Axes) -> str:

@@ -418,6 +418,6 @@ def test_reliability_diagram_refuses_inconsistent_axes_and_curves(no_figures_lef
         lrcore.plot_reliability_diagram(broken)
     with pytest.raises(ValueError, match="curve.fraction_positive must hold rates in"):
         lrcore.plot_reliability_diagram(curve._replace(fraction_positive=torch.tensor([0.0, 2.0])))
-    with pytest.raises(ValueError, match="curve.edges must be at least 2 non-decreasing numbers"):
+    with pytest.raises(ValueError, match=r"^curve.bins must be strictly increasing whole indices of the 10 bins"):
         lrcore.plot_reliability_diagram(curve._replace(bins=torch.tensor([0, 10])))
     assert plt.get_fignums() == []
