@@ -23,6 +23,7 @@ import html
 import json
 import math
 import re
+from fractions import Fraction
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -609,7 +610,7 @@ def test_descent_explorer_emits_its_data_and_escaped_text(seed, rates, moms, num
     seed=SEEDS,
     n=st.integers(2, 40),
     thresholds=st.lists(st.floats(0.001, 0.999), min_size=2, max_size=12, unique=True).map(sorted),
-    costs=st.one_of(st.none(), st.tuples(st.floats(0, 1e3), st.floats(0, 1e3))),
+    costs=st.one_of(st.none(), st.tuples(st.floats(0, 1e3), st.floats(0, 1e3)), st.tuples(*[st.floats(0, 1e308)] * 2)),
     dtype=DTYPES,
 )
 def test_threshold_sweep_against_sklearn(seed, n, thresholds, costs, dtype):
@@ -638,7 +639,9 @@ def test_threshold_sweep_against_sklearn(seed, n, thresholds, costs, dtype):
         if costs is None:
             assert sweep.costs is None
         else:
-            assert sweep.costs[k] == pytest.approx((costs[0] * fn + costs[1] * fp) / n, rel=1e-12, abs=1e-300)
+            # Exactly, in rationals: costs up to 1e308 overflow the products, never the mean cost.
+            exact = float((Fraction(costs[0]) * fn + Fraction(costs[1]) * fp) / n)
+            assert math.isfinite(sweep.costs[k]) and sweep.costs[k] == pytest.approx(exact, rel=1e-12, abs=1e-300)
     fpr, tpr, _ = skm.roc_curve(truth, logits.double().numpy().ravel())
     np.testing.assert_allclose(sweep.roc[0].numpy(), fpr, rtol=1e-6)
     np.testing.assert_allclose(sweep.roc[1].numpy(), tpr, rtol=1e-6)
@@ -674,8 +677,14 @@ def test_threshold_sweep_against_sklearn(seed, n, thresholds, costs, dtype):
 @given(
     seed=SEEDS,
     n=st.integers(4, 40),
-    thresholds=st.lists(st.integers(1, 999), min_size=2, max_size=15, unique=True).map(
-        lambda v: [k / 1000 for k in sorted(v)]
+    thresholds=st.one_of(
+        st.lists(st.integers(1, 999), min_size=2, max_size=15, unique=True).map(
+            lambda v: [k / 1000 for k in sorted(v)]
+        ),
+        # Neighbours that agree to 6 decimals (0.5, 0.5000001, ...): the page must still tell them apart.
+        st.lists(st.integers(0, 10**6), min_size=2, max_size=15, unique=True).map(
+            lambda v: [0.5 + k * 1e-7 for k in sorted(v)]
+        ),
     ),
     initial_index=st.integers(0, 14),
     description=DESCRIPTIONS,
@@ -706,7 +715,13 @@ def test_threshold_explorer_emits_its_data_and_escaped_text(
     assert figure.text == description
     data = _json(r'<script type="application/json" id="lrx-test-threshold-data">(.*?)</script>', page)
     sweep = explorers.threshold_sweep(logits, y_true, thresholds, **costs)
-    assert [float(t) for t in data["thresholds"]] == thresholds  # written exactly
+    shown = data["thresholds"]
+    decimals = len(shown[0].split(".")[1])
+    assert len(set(shown)) == len(thresholds) and all(len(t.split(".")[1]) == decimals for t in shown)
+    for text, value in zip(shown, thresholds, strict=True):  # each to the decimals that tell them apart
+        assert float(text) == pytest.approx(value, rel=0, abs=0.5 * 10**-decimals * (1 + 1e-9))
+    if all(round(t, 3) == t for t in thresholds):
+        assert [float(t) for t in shown] == thresholds  # a grid of 0.001 is written exactly
     assert data["initial"] == thresholds.index(initial) and data["n"] == n
     assert data["positives"] == int(y_true.sum())
     assert data["counts"] == [list(c) for c in sweep.counts]
