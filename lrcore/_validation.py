@@ -25,9 +25,11 @@ from torch import Tensor
 #: samples inexact, which the metrics and the standardization rely on.
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
-#: Largest allocation, in bytes, that a call may ask for (1 GiB). ``fit``,
-#: ``loss_landscape`` and ``metrics_along_trajectory`` raise ``ValueError`` before allocating
-#: more, saying how much they would need and how to ask for less.
+#: Largest allocation, in bytes, that a call may ask for (1 GiB). Every function that can
+#: allocate much (``fit``, ``fit_minibatch``, ``loss_landscape``, ``metrics_along_trajectory``,
+#: the bootstrap, ``stratified_k_fold``, ``calibration_curve``, ``explorers.log_spaced``)
+#: estimates its peak and raises ``ValueError`` before allocating more, saying how much it
+#: would need and how to ask for less (the README lists what each estimate counts).
 MEMORY_BUDGET_BYTES = 2**30
 
 

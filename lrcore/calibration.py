@@ -147,9 +147,27 @@ def calibration_curve(y_prob: Tensor, y_true: Tensor, n_bins: int = 10, strategy
     """
     p, y = _check_inputs(y_prob, y_true)
     n_bins = check_count("n_bins", n_bins, minimum=1)
-    # Edges, counts and two sums per bin, 8 bytes each: refuse a silly n_bins before allocating.
-    check_memory(f"calibration_curve with n_bins={n_bins}", 32 * (n_bins + 1), "use fewer bins")
-    return _calibration_curve(p, y, n_bins, _check_strategy(strategy))
+    strategy = _check_strategy(strategy)
+    # Refuse a silly n_bins before allocating (brier_decomposition's needs are counted too).
+    check_memory(
+        f"calibration_curve with n_bins={n_bins}", _calibration_bytes(p.shape[0], n_bins, strategy), "use fewer bins"
+    )
+    return _calibration_curve(p, y, n_bins, strategy)
+
+
+def _calibration_bytes(n: int, n_bins: int, strategy: str) -> int:
+    """Peak bytes of :func:`calibration_curve` (and :func:`brier_decomposition`) on ``n`` samples.
+
+    Counted per bin, 8 bytes each: 10 vectors of ``n_bins + 1`` (the edges and their inner
+    copy, the counts, the two sums, the non-empty bins and what is gathered at them,
+    ``brier_decomposition``'s positions), and 8 more for the quantile edges' interpolation
+    (the fractions, positions, weights, the order statistics below and above, their step and
+    the two branches of the rounding); per sample, 16 (the float64 copies, checked twice by
+    ``brier_decomposition``, the sort, each sample's bin, what ``brier_decomposition`` gathers
+    there and its products); 1 MiB.
+    """
+    per_bin = 8 * (10 + 8 * (strategy == "quantile"))
+    return per_bin * (n_bins + 1) + 8 * 16 * n + 2**20
 
 
 def _calibration_curve(p: Tensor, y: Tensor, n_bins: int, strategy: str) -> CalibrationCurve:

@@ -147,9 +147,9 @@ def _loss_grid(x: Tensor, y: Tensor, ws: Tensor, bs: Tensor, dtype: torch.dtype)
 
 
 def _landscape_bytes(num: int, n: int, itemsize: int) -> int:
-    """The grid (num, num), the signed bias terms (num, n) and the work buffer."""
+    """The grid (num, num), the signed bias terms (num, n), the work buffer and one temporary of its size, 4 MiB."""
     rows = max(1, 2**20 // (num * n))
-    return (num * num + num * n + rows * num * n) * itemsize
+    return (num * num + num * n + 2 * rows * num * n) * itemsize + 2**22
 
 
 def _largest_num(n: int, itemsize: int) -> int:

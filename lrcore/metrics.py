@@ -26,6 +26,7 @@ from lrcore._validation import (
     check_finite,
     check_labels,
     check_matrix,
+    check_memory,
     check_same_dtype,
     check_same_rows,
     check_tensor,
@@ -186,8 +187,6 @@ def _check_trajectory_args(x: object, y_true: object, weights: object, biases: o
     check_same_dtype("x", x, "y_true", y_true)
     weights = check_tensor("weights", weights).detach()
     biases = check_tensor("biases", biases).detach()
-    check_finite("weights", weights)
-    check_finite("biases", biases)
     check_same_dtype("x", x, "weights", weights)
     check_same_dtype("x", x, "biases", biases)
     d = x.shape[1]
@@ -199,7 +198,36 @@ def _check_trajectory_args(x: object, y_true: object, weights: object, biases: o
             f"got shape {tuple(biases.shape)}"
         )
     threshold = check_threshold(threshold)
+    k = weights.shape[0]
+    check_memory(
+        f"metrics_along_trajectory of {k} parameter sets on n={x.shape[0]} samples",
+        _trajectory_bytes(x.shape[0], d, k, x.element_size()),
+        "pass fewer steps at a time (a slice of weights and biases), or record fewer (fit's record_every)",
+    )
+    check_finite("weights", weights)
+    check_finite("biases", biases)
     return {"x": x, "y_true": y_true, "weights": weights, "biases": biases, "threshold": threshold}
+
+
+def _trajectory_block(n: int) -> int:
+    """Parameter sets :func:`metrics_along_trajectory` evaluates at once (its ``block``): 2**22 logits."""
+    return max(1, 2**22 // n)
+
+
+def _trajectory_bytes(n: int, d: int, k: int, itemsize: int) -> int:
+    """Peak bytes of :func:`metrics_along_trajectory` on ``k`` parameter sets of ``d`` weights and ``n`` samples.
+
+    Counted: the finiteness checks (a bool per number of ``x``, ``y_true``, the weights and
+    biases); per block, the logits, the probabilities, the flags as bool and as counts, a
+    spare of the logits' size, and the block's weights; the four metrics
+    in the counting dtype twice (the blocks' parts and their concatenation) and once in ``x``'s
+    dtype, with four tensor objects of about 2 KiB per block; 1 MiB.
+    """
+    count = itemsize if n <= 2**24 else 8
+    block = _trajectory_block(n)
+    temporaries = block * n * (3 * itemsize + 1 + count) + block * d * itemsize
+    results = 4 * k * (2 * count + itemsize) + 4 * 2048 * -(-k // block)
+    return (k + n) * (d + 1) + temporaries + results + 2**20
 
 
 @checked_by(_check_trajectory_args)

@@ -24,6 +24,9 @@ from lrcore._validation import (
 )
 from lrcore.optim import History, _check_history_memory, _losses_along, _step_views, _warn_if_diverged, _with_ones
 
+#: Bytes of one epoch's rate in the schedule :func:`fit_minibatch` builds: a float and its pointer in a list.
+_RATE_BYTES = 32
+
 
 def fit_minibatch(
     x: Tensor,
@@ -129,10 +132,6 @@ def _check_fit_minibatch_args(
     drop_last = check_bool("drop_last", drop_last)
     if lr_schedule is not None and not callable(lr_schedule):
         raise TypeError(f"lr_schedule must be a callable epoch -> factor, got {type(lr_schedule).__name__}")
-    rates = [learning_rate * _schedule_factor(lr_schedule, epoch) for epoch in range(num_epochs)]
-    for epoch, rate in enumerate(rates):
-        check_rate(f"learning_rate * lr_schedule({epoch})", rate, x.dtype)
-        check_fits(f"learning_rate * lr_schedule({epoch}) * l2", rate * l2, x.dtype)
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together, got only one of them")
     if x_val is not None:
@@ -149,7 +148,16 @@ def _check_fit_minibatch_args(
             f"record_every must divide the number of steps (num_epochs * steps_per_epoch = {num_steps}) so that "
             f"the final parameters are recorded, got record_every={_show(record_every)}"
         )
-    _check_history_memory(x, num_steps, record_every, x_val is not None)
+    # Before the schedule is built: a list of num_epochs rates, 32 bytes each (a float and its pointer).
+    _check_history_memory(
+        x, num_steps, record_every, x_val,
+        what=f"fit_minibatch for num_epochs={_show(num_epochs)} ({_show(num_steps)} steps of batch_size={batch_size})",
+        extra=(_RATE_BYTES * num_epochs, f", its {_show(num_epochs)} rates (one per epoch)"),
+    )
+    rates = [learning_rate * _schedule_factor(lr_schedule, epoch) for epoch in range(num_epochs)]
+    for epoch, rate in enumerate(rates):
+        check_rate(f"learning_rate * lr_schedule({epoch})", rate, x.dtype)
+        check_fits(f"learning_rate * lr_schedule({epoch}) * l2", rate * l2, x.dtype)
     return x, y, w, b, learning_rate, rates, batch_size, seed, x_val, y_val, l2, drop_last, record_every
 
 

@@ -243,7 +243,7 @@ def _check_fit_args(x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, mome
             f"record_every must divide num_steps so that the final parameters are recorded, got "
             f"num_steps={_show(num_steps)} and record_every={_show(record_every)}"
         )
-    _check_history_memory(x, num_steps, record_every, x_val is not None)
+    _check_history_memory(x, num_steps, record_every, x_val)
     return x, y, w, b, learning_rate, num_steps, x_val, y_val, l2, momentum, nesterov, record_every
 
 
@@ -273,14 +273,20 @@ def _run_descent(
     return history
 
 
-def _check_history_memory(x: Tensor, num_steps: int, record_every: int, with_val: bool) -> None:
-    """Refuse a History above the memory budget, suggesting a ``record_every`` that fits."""
-    per_record = (x.shape[1] + 2 + with_val) * x.element_size()  # D + 1 parameters and 1 or 2 losses
+def _check_history_memory(
+    x: Tensor, num_steps: int, record_every: int, x_val: Tensor | None, what: str | None = None,
+    extra: tuple[int, str] = (0, ""),
+) -> None:
+    """Refuse a fit above the memory budget (:func:`_fit_bytes`), suggesting a ``record_every`` that fits.
 
+    ``what`` says which steps the message counts (``fit``'s ``num_steps`` by default); ``extra``
+    is ``(bytes, what they hold)`` needed beside the fit's (``fit_minibatch``'s per-epoch rates).
+    """
+    per_record = _record_bytes(x, x_val)
     budget = _validation.MEMORY_BUDGET_BYTES
 
     def needed(stride: int) -> int:
-        return (num_steps // stride + 1) * per_record
+        return _fit_bytes(x, num_steps // stride + 1, x_val) + extra[0]
 
     if needed(record_every) <= budget:
         return
@@ -292,25 +298,61 @@ def _check_history_memory(x: Tensor, num_steps: int, record_every: int, with_val
         for stride in (d, num_steps // d)
         if needed(stride) <= budget
     ]
+    steps, fewer = ("num_steps", "take fewer steps") if what is None else ("the number of steps", "run fewer epochs")
     hint = (
         f"record fewer steps, e.g. record_every={_show(min(fitting))} ({_bytes(needed(min(fitting)))})"
         if fitting
-        else "record fewer steps with record_every (a divisor of num_steps), or take fewer steps"
+        else f"record fewer steps with record_every (a divisor of {steps}), or {fewer}"
     )
     check_memory(
-        f"fit's History for num_steps={_show(num_steps)}, {_show(num_steps // record_every + 1)} recorded steps x "
-        f"{per_record} bytes,",
+        f"{what or f'fit for num_steps={_show(num_steps)}'}, its History of {_show(num_steps // record_every + 1)} "
+        f"recorded steps x {per_record} bytes{extra[1]} and its working memory,",
         needed(record_every),
         hint,
     )
 
 
+#: Bytes a fit allocates beside its History and the blocks of :func:`_losses_along`: the step
+#: views alive at once (:func:`_step_views`) and the interpreter's own allocations.
+_FIT_OVERHEAD_BYTES = 2**21
+
+
+def _record_bytes(x: Tensor, x_val: Tensor | None) -> int:
+    """Bytes of one recorded step of a History: ``D + 1`` parameters and 1 or 2 losses."""
+    return (x.shape[1] + 2 + (x_val is not None)) * x.element_size()
+
+
+def _fit_bytes(x: Tensor, num_records: int, x_val: Tensor | None) -> int:
+    """Peak bytes of :func:`fit` (and :func:`lrcore.fit_minibatch`) recording ``num_records`` iterates.
+
+    The History, plus the working copies of the data (``[x, 1]``, the gradient matrix, a
+    shuffled copy: at most 4 of ``(rows + 1) x (D + 2)``, ``rows`` the larger of ``x``'s and
+    ``x_val``'s, whose losses are evaluated one after the other), plus 8 blocks of logits of
+    :func:`_losses_along` (``(rows, chunk)``, about 16 MB each for large ``rows``) and two
+    copies of its chunk of iterates (``(chunk, D + 2)``: the product copies the transposed
+    block), plus :data:`_FIT_OVERHEAD_BYTES`.
+    """
+    itemsize = x.element_size()
+    rows = max(x.shape[0], 0 if x_val is None else x_val.shape[0])
+    data = (rows + 1) * (x.shape[1] + 2) * itemsize
+    block = min(4096 * rows, max(rows, 2**24 // itemsize)) * itemsize
+    chunk = max(1, min(4096, 2**24 // (rows * itemsize))) * (x.shape[1] + 2) * itemsize
+    return num_records * _record_bytes(x, x_val) + 4 * data + 8 * block + 2 * chunk + _FIT_OVERHEAD_BYTES
+
+
 def _all_finite(t: Tensor) -> bool:
-    """Whether every entry is finite, without a temporary as large as ``t`` (the History can be large)."""
-    if t.numel() == 0:
-        return True
-    low, high = torch.aminmax(t)  # NaN propagates to both
-    return bool(torch.isfinite(low) & torch.isfinite(high))
+    """Whether every entry is finite, without a temporary as large as ``t`` (the History can be large).
+
+    A block of about 1 MB of rows at a time: ``t`` may be a non-contiguous view (``History.weights``
+    is a view of the trajectory), which ``aminmax`` would copy whole.
+    """
+    if t.ndim == 0 or t.numel() == 0:
+        return bool(torch.isfinite(t).all())
+    for block in t.split(max(1, 2**18 // max(1, t[0].numel()))):
+        low, high = torch.aminmax(block)  # NaN propagates to both
+        if not bool(torch.isfinite(low) & torch.isfinite(high)):
+            return False
+    return True
 
 
 def _warn_if_diverged(history: History, learning_rate: float) -> None:

@@ -67,8 +67,13 @@ def _check_bootstrap_indices_args(n: object, num_resamples: object, seed: object
     seed = check_count("seed", seed)
     if seed >= 2**64:
         raise ValueError(f"seed must be < 2**64 (a torch.Generator seed), got {_show(seed)}")
-    check_memory("bootstrap_indices", 8.0 * n * num_resamples, "draw fewer resamples")
+    check_memory("bootstrap_indices", _bootstrap_indices_bytes(n, num_resamples), "draw fewer resamples")
     return {"n": n, "num_resamples": num_resamples, "seed": seed}
+
+
+def _bootstrap_indices_bytes(n: int, num_resamples: int) -> int:
+    """Peak bytes of :func:`bootstrap_indices`: its (num_resamples, n) int64 result, and 2 MiB for torch's own."""
+    return 8 * n * num_resamples + 2**21
 
 
 @checked_by(_check_bootstrap_indices_args)
@@ -165,35 +170,78 @@ def bootstrap_metrics(y_score: Tensor, y_true: Tensor, indices: Tensor, threshol
     n = score.shape[0]
     indices = _check_indices(indices, n)
     num_resamples = indices.shape[0]
-    check_memory("bootstrap_metrics", 8.0 * n * num_resamples, "use fewer resamples at a time")
+    check_memory(
+        f"bootstrap_metrics of {num_resamples} resamples of {indices.shape[1]} of n={n} scores",
+        _bootstrap_metrics_bytes(n, num_resamples, indices.shape[1]),
+        "use fewer resamples at a time",
+    )
     return _bootstrap_metrics(score, label, indices, threshold)
+
+
+#: Multiplicities (resamples x samples) that :func:`_bootstrap_metrics` holds at once, about 4 MB in float64.
+_BLOCK_ELEMENTS = 2**19
+
+
+def _bootstrap_metrics_bytes(n: int, num_resamples: int, m: int) -> int:
+    """Peak bytes of :func:`bootstrap_metrics` on ``n`` scores and ``num_resamples`` rows of ``m`` indices.
+
+    Counted: the checks' temporaries (the scores and labels in float64, a bool per index, the
+    indices as int64: 10 bytes per index, the input's own int32 or int64 aside); 12 float64 or
+    int64 vectors of ``n`` (the four cells, the ranks, the sort of ``torch.unique``); 10
+    float64 or int64 matrices of one block of multiplicities (:func:`_block_size`); the five
+    results, and 1 MiB for the interpreter.
+    """
+    block = _block_size(n, m) * max(n, m)
+    return 10 * num_resamples * m + 8 * 12 * n + 8 * 10 * block + 8 * 5 * num_resamples + 2**20
+
+
+def _block_size(n: int, m: int) -> int:
+    """Resamples at a time: ``_BLOCK_ELEMENTS`` multiplicities, at least one resample."""
+    return max(1, _BLOCK_ELEMENTS // max(n, m))
 
 
 def _bootstrap_metrics(score: Tensor, label: Tensor, indices: Tensor, threshold: float) -> dict[str, Tensor]:
     """The five metrics on each resample (a row of ``indices``, (R, m)) of ``score``, ``label`` (n,).
 
-    float64 throughout; a metric that is 0/0 on a resample is NaN there, not 0.
+    float64 throughout; a metric that is 0/0 on a resample is NaN there, not 0. A block of
+    resamples at a time, so that memory does not grow with R.
     """
     n, num_resamples = score.shape[0], indices.shape[0]
-    # counts[r, i] = how many times resample r holds sample i (a bincount per row, in one call).
-    offsets = torch.arange(num_resamples).unsqueeze(1) * n
-    counts = torch.bincount((indices + offsets).ravel(), minlength=num_resamples * n)
-    counts = counts.reshape(num_resamples, n).double()
     flagged = (score >= threshold).double()
-    tp, fp = counts @ (flagged * label), counts @ (flagged * (1 - label))
-    fn, tn = counts @ ((1 - flagged) * label), counts @ ((1 - flagged) * (1 - label))
-    positive, negative = label == 1, label == 0
-    # Pairs (malignant i, benign j) ranked right count 1, ties 1/2: the Mann-Whitney form of the AUC.
-    s_pos, s_neg = score[positive].unsqueeze(1), score[negative].unsqueeze(0)
-    right = (s_pos > s_neg).double() + 0.5 * (s_pos == s_neg).double()
-    pairs_right = ((counts[:, positive] @ right) * counts[:, negative]).sum(dim=1)
-    return {
-        "accuracy": (tp + tn) / (tp + fp + fn + tn),
-        "precision": _divide(tp, tp + fp),
-        "recall": _divide(tp, tp + fn),
-        "f1": _divide(2 * tp, 2 * tp + fp + fn),
-        "roc_auc": _divide(pairs_right, (tp + fn) * (fp + tn)),
-    }
+    place = torch.unique(score, return_inverse=True)[1]  # each score's rank among the distinct scores
+    metrics = {name: torch.empty(num_resamples, dtype=torch.float64) for name in METRICS}
+    block = _block_size(n, indices.shape[1])
+    for start in range(0, num_resamples, block):
+        rows = indices[start : start + block]
+        # counts[r, i] = how many times resample r holds sample i (a bincount per row, in one call).
+        offsets = torch.arange(rows.shape[0]).unsqueeze(1) * n
+        counts = torch.bincount((rows + offsets).ravel(), minlength=rows.shape[0] * n)
+        counts = counts.reshape(rows.shape[0], n).double()
+        tp, fp = counts @ (flagged * label), counts @ (flagged * (1 - label))
+        fn, tn = counts @ ((1 - flagged) * label), counts @ ((1 - flagged) * (1 - label))
+        part = slice(start, start + rows.shape[0])
+        metrics["accuracy"][part] = (tp + tn) / (tp + fp + fn + tn)
+        metrics["precision"][part] = _divide(tp, tp + fp)
+        metrics["recall"][part] = _divide(tp, tp + fn)
+        metrics["f1"][part] = _divide(2 * tp, 2 * tp + fp + fn)
+        metrics["roc_auc"][part] = _divide(_pairs_ranked_right(counts, label, place), (tp + fn) * (fp + tn))
+    return metrics
+
+
+def _pairs_ranked_right(counts: Tensor, label: Tensor, place: Tensor) -> Tensor:
+    """Per resample, the (malignant, benign) pairs whose malignant score is the higher, ties counting 1/2.
+
+    ``counts`` (B, n): each resample's multiplicities; ``label`` (n,); ``place`` (n,): each
+    score's rank among the g distinct scores. The multiplicities of each class summed at each
+    distinct score (B, g), then a running sum over the scores, give for every malignant sample
+    the benign ones below it: the Mann-Whitney count without the (n_pos, n_neg) pair matrix.
+    Sums of whole and half numbers in float64: exact.
+    """
+    g = int(place.max()) + 1
+    malignant = counts.new_zeros(counts.shape[0], g).index_add_(1, place, counts * label)
+    benign = counts.new_zeros(counts.shape[0], g).index_add_(1, place, counts * (1 - label))
+    below = benign.cumsum(dim=1) - benign  # benign samples with a strictly lower score
+    return (malignant * (below + 0.5 * benign)).sum(dim=1)
 
 
 def _check_percentile_interval_args(values: object, confidence: object) -> dict:
@@ -290,7 +338,14 @@ def bootstrap_confidence_intervals(
             f"one class, got only label {label[0].item():g} in {len(label)} rows"
         )
     confidence = _check_confidence(confidence)
-    indices = bootstrap_indices(y_score.shape[0], num_resamples, seed)
+    n, num_resamples = y_score.shape[0], check_count("num_resamples", num_resamples, minimum=1)
+    # The indices (8 bytes each), bootstrap_metrics on them, and percentile_interval's sort of one metric.
+    check_memory(
+        f"bootstrap_confidence_intervals of {_show(num_resamples)} resamples of n={n} scores",
+        _bootstrap_indices_bytes(n, num_resamples) + _bootstrap_metrics_bytes(n, num_resamples, n) + 48 * num_resamples,
+        "draw fewer resamples",
+    )
+    indices = bootstrap_indices(n, num_resamples, seed)
     whole = bootstrap_metrics(y_score, y_true, torch.arange(y_score.shape[0]).unsqueeze(0), threshold)
     resampled = bootstrap_metrics(y_score, y_true, indices, threshold)
     return {name: _interval(whole[name].item(), values, confidence) for name, values in resampled.items()}
@@ -347,7 +402,23 @@ def stratified_k_fold(
             f"y must hold at least num_folds={_show(num_folds)} samples of each class, got {class_sizes.min()} "
             f"of label {1 - first_label if class_sizes[1] < num_folds else first_label:g}"
         )
+    check_memory(
+        f"stratified_k_fold of {_show(num_repeats)} repeats x {num_folds} folds of n={len(labels)} samples",
+        _stratified_k_fold_bytes(len(labels), num_folds, num_repeats),
+        "use fewer repeats",
+    )
     return _stratified_folds(labels, num_folds, num_repeats, seed)
+
+
+#: Bytes of one index tensor beside its indices: the tensor object, its storage and the allocator's rounding.
+_TENSOR_BYTES = 2048
+
+
+def _stratified_k_fold_bytes(n: int, num_folds: int, num_repeats: int) -> int:
+    """Peak bytes of :func:`stratified_k_fold`: each fold's ``n`` int64 indices (train and test
+    together), a byte per sample for the allocator's slack and two tensors' overhead; a
+    repeat's working vectors (5 of ``n``); 1 MiB."""
+    return num_repeats * num_folds * (9 * n + 2 * _TENSOR_BYTES) + 5 * 8 * n + 2**20
 
 
 def _stratified_folds(labels: np.ndarray, num_folds: int, num_repeats: int, seed: int) -> list[tuple[Tensor, Tensor]]:

@@ -188,20 +188,23 @@ def test_newton_still_rejects_dependent_columns():
 
 def test_fit_refuses_a_history_above_the_budget():
     message = (
-        "fit's History for num_steps=1000000000000000, 1000000000000001 recorded steps x 12 bytes, would need "
-        "10,914 TiB of memory, above "
+        "fit for num_steps=1000000000000000, its History of 1000000000000001 recorded steps x 12 bytes and its "
+        "working memory, would need 10,914 TiB of memory, above "
         "lrcore's budget of 1 GiB (lrcore._validation.MEMORY_BUDGET_BYTES); record fewer steps, e.g. "
-        "record_every=1000000000 (11.4 MiB)"
+        "record_every=1000000000 (14 MiB)"
     )
     with pytest.raises(ValueError, match=full(message)):
         lrcore.fit(X4[:, :1], Y4, W0[:1], B0, 0.1, 10**15)
 
 
 def test_fit_budget_suggests_the_smallest_stride_that_fits(monkeypatch):
-    monkeypatch.setattr(_validation, "MEMORY_BUDGET_BYTES", 1000)
+    # 1000 bytes for the History beside the fit's working memory (what it needs for no record at all).
+    working = lrcore.optim._fit_bytes(X4[:, :1], 0, None)
+    monkeypatch.setattr(_validation, "MEMORY_BUDGET_BYTES", working + 1000)
     # D = 1, no validation: 12 bytes per record; 1000 bytes hold 83 records, so 1000 steps need
     # a stride of at least 1000 / 82 > 12, and the smallest divisor of 1000 from there is 20.
-    with pytest.raises(ValueError, match=escape("record fewer steps, e.g. record_every=20 (612 bytes)")):
+    shown = _validation._bytes(working + 612)
+    with pytest.raises(ValueError, match=escape(f"record fewer steps, e.g. record_every=20 ({shown})")):
         lrcore.fit(X4[:, :1], Y4, W0[:1], B0, 0.1, 1000)
     history = lrcore.fit(X4[:, :1], Y4, W0[:1], B0, 0.1, 1000, record_every=20)
     assert history.weights.shape == (51, 1, 1) and history.num_steps == 1000
@@ -210,7 +213,7 @@ def test_fit_budget_suggests_the_smallest_stride_that_fits(monkeypatch):
 def test_landscape_refuses_a_grid_above_the_budget():
     message = (
         "loss_landscape on a 100000 x 100000 grid would need 37.3 GiB of memory, above lrcore's budget of 1 GiB "
-        "(lrcore._validation.MEMORY_BUDGET_BYTES); use num <= 16350"
+        "(lrcore._validation.MEMORY_BUDGET_BYTES); use num <= 16286"
     )
     with pytest.raises(ValueError, match=full(message)):
         lrcore.loss_landscape(X4[:, :1], Y4, num=10**5)

@@ -30,6 +30,7 @@ from lrcore._validation import (
     check_fraction,
     check_labels,
     check_matrix,
+    check_memory,
     check_params,
     check_positive_number,
     check_same_dtype,
@@ -101,7 +102,9 @@ def log_spaced(low: float, high: float, num: int, digits: int = 3) -> list[float
 
     Returns
     -------
-    list of float, increasing; ``num`` of them unless rounding merged neighbours.
+    list of float, increasing; ``num`` of them unless rounding merged neighbours. Past the
+    density where every rounded value between the ends is hit, a larger ``num`` changes
+    nothing: the values are then listed directly, without the ``num`` points.
     """
     low, high = _check_range("(low, high)", (low, high))
     if low <= 0:
@@ -110,7 +113,47 @@ def log_spaced(low: float, high: float, num: int, digits: int = 3) -> list[float
     digits = check_count("digits", digits, minimum=1)
     if digits > DIGITS:
         raise ValueError(f"digits must be at most {DIGITS}, the digits the figure stores, got {digits}")
+    # A rounded value's interval spans more than 10**-digits in log; at half that step, each holds a point.
+    decades = math.log10(high) - math.log10(low)
+    if (num - 1) * 10.0**-digits >= 2 * math.log(10) * decades:
+        check_memory(
+            f"log_spaced with digits={digits} over {decades:.3g} decades",
+            _rounded_between_bytes(decades, digits),
+            "narrow (low, high) or use fewer digits",
+        )
+        return _rounded_between(low, high, digits)
+    check_memory(f"log_spaced with num={_show(num)}", _log_spaced_bytes(num), "ask for fewer values")
     return sorted({_html.round_significant(v, digits) for v in np.geomspace(low, high, num)})
+
+
+def _log_spaced_bytes(num: int) -> int:
+    """Peak bytes of :func:`log_spaced` below the density where it lists values directly.
+
+    numpy's ``geomspace`` (its result and 3 temporaries of ``num`` float64), and at most
+    ``num`` distinct rounded floats in a set and then a list (about 100 bytes each); 1 MiB.
+    """
+    return 32 * num + 100 * num + 2**20
+
+
+def _rounded_between_bytes(decades: float, digits: int) -> int:
+    """Peak bytes of :func:`_rounded_between`: at most ``9 * 10**(digits - 1)`` values a decade, 48
+    bytes each in the list (a float and its pointer, with the list's spare room); 1 MiB."""
+    return 48 * 9 * 10 ** (digits - 1) * (math.ceil(decades) + 3) + 2**20
+
+
+def _rounded_between(low: float, high: float, digits: int) -> list[float]:
+    """Every number of ``digits`` significant digits from ``low`` to ``high``, both rounded, increasing.
+
+    What :func:`log_spaced` returns once its points are dense enough to hit them all.
+    """
+    first, last = (_html.round_significant(v, digits) for v in (low, high))
+    values: list[float] = []
+    for exponent in range(math.floor(math.log10(first)) - 1, math.floor(math.log10(last)) + 2):
+        for mantissa in range(10 ** (digits - 1), 10**digits):  # increasing, so the list is sorted
+            value = float(f"{mantissa}e{exponent - digits + 1}")
+            if first <= value <= last and (not values or value > values[-1]):
+                values.append(value)
+    return values
 
 
 def frame_steps(num_steps: int, num_frames: int) -> list[int]:
