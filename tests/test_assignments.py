@@ -174,9 +174,10 @@ def graded(made, chapters, tmp_path_factory) -> dict:
         return (chapter, kind), outcome
 
     csv_path = folder.parent / "grades.csv"
-    with ThreadPoolExecutor(max_workers=1) as background:
-        # The class run grades two at a time; the other chapters one at a time beside it.
-        running = background.submit(lambda: dict(map(one, others)))
+    with ThreadPoolExecutor(max_workers=2) as pool, ThreadPoolExecutor(max_workers=1) as background:
+        # The class run grades two at a time, the other chapters two at a time beside it: much of
+        # a grading is waiting (a kernel starting, the looping notebook's time limits).
+        running = background.submit(lambda: dict(pool.map(one, others)))
         rows = grade.grade_folder(folder, assignments.autograder_zip(made, CHAPTER), csv_path, timeout=600,
                                   cell_timeout=CELL_TIMEOUT, test_timeout=TEST_TIMEOUT, jobs=2)  # fmt: skip
         per_chapter = running.result()
