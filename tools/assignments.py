@@ -313,7 +313,7 @@ def _requirements(wheel: Path | None) -> str:
             pins[package.lower()] = f"{package}=={version}"
     lines = [pins[p] for p in GRADING_PACKAGES if p in pins]
     if wheel is not None:
-        lines.append(f"/autograder/source/{wheel.name}")
+        lines.append(f"/autograder/source/files/{wheel.name}")  # otter puts autograder_files in files/
     return "\n".join(lines) + "\n"
 
 
