@@ -87,8 +87,8 @@ def page_texts() -> tuple[tuple[str, str], ...]:
     """Per page: (all its text, its text outside code), whitespace collapsed.
 
     pypdf parses each page's content stream in Python (about 0.2 s a page, 250 pages) on one core,
-    so the pages are shared out
-    among one process per core (every n-th page to each), and put back in order.
+    so the pages are shared out among one process per core (every n-th page to each), and put
+    back in order.
     """
     reader()  # fails the test with a clear message when there is no PDF
     workers = os.cpu_count() or 1
