@@ -343,3 +343,22 @@ def test_no_hidden_test_or_solution_is_published(made, tmp_path):
     published.append(wheel)
     for root in published:
         assert _leaks(root, secrets) == [], root
+
+
+def test_the_autograder_installs_the_books_pins_and_torchs_cpu_build(tmp_path):
+    """Gradescope installs the zip's requirements: the book's exact pins, torch's CPU build (PyPI's
+    Linux torch is the CUDA build, gigabytes a grader never uses) and the wheel in the zip."""
+    wheel = tmp_path / f"lrcore-{lrcore.__version__}-py3-none-any.whl"
+    lines = assignments._requirements(wheel).splitlines()
+    assert lines[0] == "--extra-index-url https://download.pytorch.org/whl/cpu"
+    pins = dict(
+        line.split("#", 1)[0].strip().split("==", 1)
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line.split("#", 1)[0]
+    )
+    torch_pin = pins["torch"].split("+", 1)[0]
+    assert f"torch=={torch_pin}+cpu" in lines
+    for line in lines[1:-1]:
+        package, version = line.split("==", 1)
+        assert version.removesuffix("+cpu") == pins[package].split("+", 1)[0], line
+    assert lines[-1] == f"/autograder/source/files/{wheel.name}"

@@ -304,6 +304,10 @@ def _module_of(name: str) -> str:
     return inspect.getmodule(getattr(lrcore, name)).__name__.split(".", 1)[1] + ".py"
 
 
+#: Where pip finds PyTorch's CPU build (``torch==X+cpu``) on the grading machine.
+CPU_TORCH_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+
+
 def _requirements(wheel: Path | None) -> str:
     pins = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
@@ -312,6 +316,10 @@ def _requirements(wheel: Path | None) -> str:
             package, version = spec.split("==", 1)
             pins[package.lower()] = f"{package}=={version}"
     lines = [pins[p] for p in GRADING_PACKAGES if p in pins]
+    # PyPI's torch for Linux is the CUDA build, with several GB of NVIDIA libraries that a grader
+    # never uses; the book's torch is PyTorch's CPU build, which PyTorch's own index serves.
+    cpu = [f"{line}+cpu" if line.startswith("torch==") and "+" not in line else line for line in lines]
+    lines = [CPU_TORCH_INDEX, *cpu]
     if wheel is not None:
         lines.append(f"/autograder/source/files/{wheel.name}")  # otter puts autograder_files in files/
     return "\n".join(lines) + "\n"
