@@ -14,7 +14,7 @@ import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from lrcore import _version
-from lrcore._validation import NonFiniteWarning
+from lrcore._validation import DivergenceWarning, NonFiniteWarning
 from lrcore.calibration import (
     BrierDecomposition,
     CalibrationCurve,
@@ -128,6 +128,7 @@ __all__ = [
     "CalibrationCurve",
     "ConfidenceInterval",
     "ConvergenceWarning",
+    "DivergenceWarning",
     "History",
     "NewtonHistory",
     "NonFiniteWarning",

@@ -41,6 +41,16 @@ class NonFiniteWarning(UserWarning):
     """
 
 
+class DivergenceWarning(NonFiniteWarning):
+    """An iteration diverged although every number is still finite: the loss rose far above its start.
+
+    :func:`lrcore.fit` and :func:`lrcore.fit_minibatch` emit it when the last recorded training
+    loss is more than ``lrcore.optim.DIVERGENCE_FACTOR`` (10) times the first. It subclasses
+    :class:`NonFiniteWarning`, the warning of the same divergence once it overflows, so that
+    one filter covers both.
+    """
+
+
 #: lrcore's own directory: frames of files under it are not the caller a warning should name.
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 

@@ -102,7 +102,8 @@ def fit_minibatch(
     Warns
     -----
     NonFiniteWarning
-        When the iteration diverges, as :func:`lrcore.fit`.
+        When the iteration diverges, as :func:`lrcore.fit`; its subclass
+        :class:`lrcore.DivergenceWarning` when the loss rises far above its start, as there.
     """
     args = _check_fit_minibatch_args(
         x, y, w, b, learning_rate, num_epochs, batch_size, seed, x_val, y_val, l2, drop_last, lr_schedule, record_every

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from torch import Tensor
 
 from lrcore import _numerics, _validation
 from lrcore._validation import (
+    DivergenceWarning,
     NonFiniteWarning,
     _bytes,
     _show,
@@ -33,6 +35,13 @@ from lrcore._validation import (
 from lrcore.gradients import compute_gradients
 from lrcore.losses import binary_cross_entropy_with_logits, per_sample_bce_signed
 from lrcore.model import linear
+
+#: A run whose last recorded training loss exceeds its first by more than this factor diverged:
+#: :func:`fit` warns (:class:`DivergenceWarning`). A descent that converges lowers the loss; a
+#: rate a little above the stable limit makes it oscillate, within a few times its start (the
+#: book's runs, chapter 11's largest rates and chapter 14's noisy minibatches included, end at
+#: most 1.35 times their start); a rate far above it multiplies it (0.69 to 3e35 at rate 1e37).
+DIVERGENCE_FACTOR = 10
 
 #: Steps whose views of the trajectory are made by one ``unbind`` call (see :func:`_step_views`).
 _VIEW_BATCH = 1024
@@ -204,6 +213,11 @@ def fit(
     NonFiniteWarning
         When the iteration diverges (the parameters become inf or NaN: the learning rate is
         too large) or a recorded loss overflows to ``inf`` (logits beyond the dtype's range).
+    DivergenceWarning
+        A :class:`NonFiniteWarning` too: when every number is finite but the last recorded
+        training loss is more than :data:`DIVERGENCE_FACTOR` (10) times the first, as at
+        ``learning_rate=1e37`` on standardized data (0.69 to 3e35). A rate a little above the
+        stable limit, which the book shows on purpose, makes the loss oscillate well below that.
 
     Notes
     -----
@@ -356,7 +370,8 @@ def _all_finite(t: Tensor) -> bool:
 
 
 def _warn_if_diverged(history: History, learning_rate: float) -> None:
-    """Warn when the parameters became NaN or inf, or when a recorded loss overflowed."""
+    """Warn when the parameters became NaN or inf, when a recorded loss overflowed, or when the
+    last recorded training loss is above ``DIVERGENCE_FACTOR`` times the first."""
     if not (_all_finite(history.weights) and _all_finite(history.biases)):
         params_ok = torch.isfinite(history.weights).all(dim=(1, 2)) & torch.isfinite(history.biases).all(dim=(1, 2))
         first = int((~params_ok).nonzero()[0, 0]) * history.record_every
@@ -373,6 +388,18 @@ def _warn_if_diverged(history: History, learning_rate: float) -> None:
             _numerics.warn_if_not_finite(
                 losses, f"fit's {name}", "the logits overflow the dtype there; standardize x or use float64"
             )
+    if len(history.train_loss) < 2:
+        return
+    first, last = history.train_loss[0].item(), history.train_loss[-1].item()
+    if first > 0 and math.isfinite(last) and last > DIVERGENCE_FACTOR * first:
+        steps = (len(history.train_loss) - 1) * history.record_every
+        warnings.warn(
+            f"fit diverged: the training loss rose from {first:.3g} to {last:.3g} in {steps} steps, more than "
+            f"DIVERGENCE_FACTOR={DIVERGENCE_FACTOR} times its start, though no number overflowed yet; "
+            f"learning_rate={learning_rate:g} is too large for this problem, try a smaller one",
+            DivergenceWarning,
+            stacklevel=external_stacklevel(),
+        )
 
 
 def _with_ones(x: Tensor) -> Tensor:

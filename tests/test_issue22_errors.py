@@ -230,8 +230,9 @@ def test_class_6_narrow_ranges_that_raised_in_contour_now_draw(figures_unchanged
 
 def test_class_6_contour_levels_are_distinct_increasing_and_unchanged_where_they_worked():
     grid = np.add.outer(np.linspace(0, 3, 60) ** 2, np.linspace(0, 2, 60) ** 2) + 0.2
-    reference = grid.min() + np.geomspace(1e-3, grid.max() - grid.min(), 13)[:-1]  # the old formula, span >= 1
-    np.testing.assert_array_equal(descent_module._contour_levels(grid), reference)
+    for J in (grid, grid * 0.1, grid * 0.001):  # loss ranges 13, 1.3, 0.013: the old formula worked on each
+        reference = J.min() + np.geomspace(1e-3, J.max() - J.min(), 13)[:-1]
+        np.testing.assert_array_equal(descent_module._contour_levels(J), reference)
     for J in (grid * 1e-4 + 0.69, grid + 1e20, np.full((3, 3), 0.6931)):
         levels = descent_module._contour_levels(J)
         assert (np.diff(levels) > 0).all() and (levels > J.min()).all() and (levels <= J.max()).all()
@@ -450,3 +451,35 @@ def test_class_8_descent_explorer_finds_a_float32_learning_rate(figures_unchange
     figure = _descent(x, y, learning_rates=[0.1, 0.178, 0.3], initial_learning_rate=np.float32(0.178))
     assert _script_data(figure)["initial"][0] == 1
     assert torch.equal(x, copies[0]) and torch.equal(y, copies[1])
+
+
+def _bce(x: np.ndarray, y: np.ndarray, w: float, b: float) -> float:
+    """Mean BCE of one feature at (w, b), from logits, in numpy: the reference of the losses fit records."""
+    z = w * x + b
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+
+def test_class_8_a_loss_that_rises_far_above_its_start_warns(recwarn):
+    x, y = t(X1), t(Y1)
+    w, b = torch.zeros(1, 1, dtype=F64), torch.zeros(1, 1, dtype=F64)
+    with pytest.warns(lrcore.DivergenceWarning) as caught:
+        history = lrcore.fit(x, y, w, b, 1e37, 50)
+    first, last = np.log(2), _bce(x.numpy(), y.numpy(), history.weights[-2].item(), history.biases[-2].item())
+    assert history.train_loss[-1].item() == pytest.approx(last, rel=1e-12) and np.isfinite(last)
+    assert last > 10 * first and torch.isfinite(history.weights).all()
+    (warning,) = caught
+    assert re.fullmatch(
+        r"fit diverged: the training loss rose from 0.693 to " + re.escape(f"{last:.3g}") + r" in 49 steps, more than "
+        r"DIVERGENCE_FACTOR=10 times its start, though no number overflowed yet; learning_rate=1e\+37 is too "
+        r"large for this problem, try a smaller one",
+        str(warning.message),
+    )
+    assert issubclass(lrcore.DivergenceWarning, lrcore.NonFiniteWarning)  # one filter covers both
+    with pytest.warns(lrcore.DivergenceWarning):
+        lrcore.fit_minibatch(x, y, w, b, 1e37, 20, 4, seed=0)
+    recwarn.clear()
+    # A converging rate, and one above the stable limit whose loss oscillates, do not warn.
+    for rate in (1.0, 30.0):
+        history = lrcore.fit(x, y, w, b, rate, 200)
+        assert history.train_loss[-1].item() <= 10 * history.train_loss[0].item()
+    assert not [w for w in recwarn if issubclass(w.category, lrcore.NonFiniteWarning)]

@@ -507,13 +507,14 @@ def _check_has_minimum(x: Tensor, y: Tensor) -> None:
 def _contour_levels(J: np.ndarray) -> np.ndarray:
     """The contour heights: above the lowest grid point, spaced geometrically, distinct and increasing.
 
-    From 1e-3 (or a thousandth of the loss's range, if that is smaller) to the range, so that
-    the floor of the valley gets as many lines as the walls; empty where the loss is flat.
+    From 1e-3 above the floor (or, where the loss varies by less than that, a thousandth of its
+    range) to the range, so that the floor of the valley gets as many lines as the walls;
+    empty where the loss is flat.
     """
     low, span = float(J.min()), float(J.max() - J.min())
     if not span > 0:
         return np.array([])
-    levels = low + np.geomspace(min(1e-3, span * 1e-3), span, _NUM_LEVELS + 1)[:-1]
+    levels = low + np.geomspace(1e-3 if span > 1e-3 else span * 1e-3, span, _NUM_LEVELS + 1)[:-1]
     return np.unique(levels[levels > low])  # a level that rounds onto the floor (a loss of 1e20) is dropped
 
 
