@@ -470,7 +470,10 @@ def cross_validate(
     folds : list of (train, test) pairs of index Tensors
         As :func:`stratified_k_fold` returns them.
     train : callable ``(x_train, y_train) -> (w, b)``
-        Fits the model on standardized features; ``w`` of shape (D, 1), ``b`` of shape (1, 1).
+        Fits the model on standardized features and returns exactly the pair ``(w, b)``:
+        finite tensors of ``x``'s dtype, ``w`` of shape (D, 1), ``b`` of shape (1, 1). Anything
+        else is a TypeError or ValueError naming ``train``; :func:`lrcore.fit_newton`, which
+        returns ``(w, b, history)``, is passed as ``lambda x, y: lrcore.fit_newton(x, y)[:2]``.
     threshold : float, default 0.5
         On the predicted probability.
 
