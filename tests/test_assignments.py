@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -362,3 +363,18 @@ def test_the_autograder_installs_the_books_pins_and_torchs_cpu_build(tmp_path):
         package, version = line.split("==", 1)
         assert version.removesuffix("+cpu") == pins[package].split("+", 1)[0], line
     assert lines[-1] == f"/autograder/source/files/{wheel.name}"
+
+
+def test_grading_refuses_an_environment_with_another_lrcore(tmp_path):
+    """A submitted notebook's first cell would install the assignment's wheel into the grader's
+    environment if its lrcore were another version: grading refuses before any notebook runs."""
+    autograder = tmp_path / "other-autograder.zip"
+    with zipfile.ZipFile(autograder, "w") as zipped:
+        zipped.writestr("files/lrcore-0.0.1-py3-none-any.whl", b"")
+    expected = rf"this environment's lrcore is {re.escape(lrcore.__version__)}, the assignment's is 0\.0\.1"
+    with pytest.raises(SystemExit, match=expected):
+        grade.check_environment(autograder)
+    same = tmp_path / "same-autograder.zip"
+    with zipfile.ZipFile(same, "w") as zipped:
+        zipped.writestr(f"files/lrcore-{lrcore.__version__}-py3-none-any.whl", b"")
+    grade.check_environment(same)  # the version of this checkout: no complaint

@@ -29,6 +29,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -70,6 +71,25 @@ def questions_of(autograder: Path) -> dict[str, float]:
             test = ExceptionTestFile.from_string(zipped.read(name).decode(), path=name)
             points[test.name] = sum(case.points for case in test.test_cases)
     return points
+
+
+def check_environment(autograder: Path) -> None:
+    """Refuse to grade where ``lrcore`` is not the version the assignment was made with.
+
+    A submitted notebook's first cell installs the assignment's wheel where ``import lrcore``
+    finds another version; run here, it would install into the instructor's environment.
+    """
+    with zipfile.ZipFile(autograder) as zipped:
+        wheels = [n.rsplit("/", 1)[-1] for n in zipped.namelist() if re.fullmatch(r"files/lrcore-[^/]+\.whl", n)]
+    wanted = {name.split("-")[1] for name in wheels}
+    command = [sys.executable, "-c", "import lrcore; print(lrcore.__version__)"]
+    found = subprocess.run(command, cwd=tempfile.gettempdir(), capture_output=True, text=True).stdout.strip()
+    if wanted and found not in wanted:
+        raise SystemExit(
+            f"this environment's lrcore is {found or 'missing'}, the assignment's is {', '.join(sorted(wanted))}: "
+            "install that version (pip install -e . in the book's checkout, or its wheel) before grading, so "
+            "that no submitted notebook installs it here"
+        )
 
 
 # ---------------------------------------------------------------------------- one submission
@@ -144,6 +164,7 @@ def grade_folder(
 ) -> list[dict]:
     """Grade every submission of ``submissions``; write the CSV ``out``; return its rows."""
     questions = questions_of(autograder)
+    check_environment(autograder)
     found = find_submissions(submissions)
     if not found:
         raise SystemExit(f"no submissions (.ipynb, .zip, or folders with one) in {submissions}")
