@@ -378,3 +378,13 @@ def test_grading_refuses_an_environment_with_another_lrcore(tmp_path):
     with zipfile.ZipFile(same, "w") as zipped:
         zipped.writestr(f"files/lrcore-{lrcore.__version__}-py3-none-any.whl", b"")
     grade.check_environment(same)  # the version of this checkout: no complaint
+
+
+def test_the_autograder_runs_the_books_python():
+    """otter reads ``python_version`` at the top of the assignment's config (inside ``generate`` it
+    is ignored, and Gradescope would grade on otter's default, 3.13)."""
+    import yaml
+
+    config = yaml.safe_load(assignments._config(CHAPTER, None).removeprefix("# ASSIGNMENT CONFIG\n"))
+    assert str(config["python_version"]) == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert "python_version" not in config["generate"]

@@ -244,7 +244,8 @@ def _config(chapter: str, wheel: Path | None) -> str:
         "export_cell": {"pdf": False, "run_tests": True},
         "init_cell": False,  # ours, after the install cell: it installs otter where it is missing
         "check_all_cell": True,
-        "generate": {"pdf": False, "show_stdout": True, "show_hidden": False, "python_version": "3.11"},
+        "python_version": "3.11",  # the book's (otter's default would be 3.13)
+        "generate": {"pdf": False, "show_stdout": True, "show_hidden": False},
         "tests": {"files": False, "ok_format": False},
         "run_tests": True,
     }
