@@ -54,7 +54,6 @@ GRADING_PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "matplo
                     "otter-grader")  # fmt: skip
 
 
-
 def _load(name: str, path: Path):
     """A module from its file (``assignments/`` is not a package, and this script's name is taken)."""
     spec = importlib.util.spec_from_file_location(name, path)
@@ -214,8 +213,10 @@ Each is a question worth {points} points.
 
 
 GRADER = """\
-# The grader, otter-grader: installed where it is missing (a fresh kernel, Colab). It reads the
-# public tests from this notebook's file, so keep the notebook's name ({notebook}).
+# The grader, otter-grader: installed where it is missing (a fresh kernel). It reads the public
+# tests from this notebook's file, so keep the notebook's name ({notebook}). In Colab, otter stops
+# here (it wants a ./tests folder there): run the cells below one by one, skipping those that call
+# grader, check each function with lrcore.checks.check_<name>(<name>), and submit the .ipynb.
 import importlib.util
 import subprocess
 import sys
