@@ -8,9 +8,10 @@ resamples (the *percentile* interval, as ``scipy.stats.bootstrap(method="percent
 moves when the data the model is fitted and judged on change.
 
 Every resample is described by how many times it holds each original sample, so the four
-counts of the confusion matrix and the pairs that the ROC AUC counts are matrix products over
-those multiplicities: thousands of resamples take a few milliseconds, and since the products
-add small whole numbers in float64 they are exact, whatever the thread count.
+counts of the confusion matrix are matrix products over those multiplicities, and the pairs that
+the ROC AUC counts come from per-score sums of them, a running sum and a product of those:
+thousands of resamples take a few milliseconds, and since all of these add whole and half
+numbers in float64 they are exact, whatever the thread count.
 """
 
 from __future__ import annotations
@@ -233,8 +234,8 @@ def _pairs_ranked_right(counts: Tensor, label: Tensor, place: Tensor) -> Tensor:
 
     ``counts`` (B, n): each resample's multiplicities; ``label`` (n,); ``place`` (n,): each
     score's rank among the g distinct scores. The multiplicities of each class summed at each
-    distinct score (B, g), then a running sum over the scores, give for every malignant sample
-    the benign ones below it: the Mann-Whitney count without the (n_pos, n_neg) pair matrix.
+    distinct score (B, g), then a running sum from the lowest score up, give for every malignant
+    sample the benign ones scored lower, plus half those tied: no (n_pos, n_neg) matrix of pairs.
     Sums of whole and half numbers in float64: exact.
     """
     g = int(place.max()) + 1
