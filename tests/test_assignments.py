@@ -26,6 +26,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -285,7 +286,9 @@ def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(made, tm
     folder.mkdir()
     blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
     endless = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # deaf to the interrupt\n" + ENDLESS
-    nbformat.write(_with_answers(blank, {}, [endless]), folder / "endless.ipynb")
+    record = tmp_path / "kernel-tmp.txt"  # where the kernel's temporary folder was
+    remember = f"import pathlib, tempfile\npathlib.Path({str(record)!r}).write_text(tempfile.gettempdir())\n"
+    nbformat.write(_with_answers(blank, {}, [remember, endless]), folder / "endless.ipynb")
     out = tmp_path / "grades.csv"
     done = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "grade.py"), str(folder), "--autograder",
@@ -296,6 +299,9 @@ def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(made, tm
     assert "[1/1] endless: 0/9 timeout" in done.stderr
     (row,) = csv.DictReader(out.open())
     assert row["status"] == "timeout" and row["total"] == "0"
+    # The killed kernel's temporary folder (its sockets) went with the grading of this notebook.
+    kernel_tmp = Path(record.read_text())
+    assert kernel_tmp != Path(tempfile.gettempdir()) and not kernel_tmp.exists()
 
 
 # ---------------------------------------------------------------------------- what stays private

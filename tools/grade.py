@@ -131,7 +131,9 @@ def grade_one(autograder: Path, submission: Path, timeout: float, cell_timeout: 
         result = Path(work) / "result.json"
         command = [sys.executable, __file__, "--worker", str(autograder), str(submission.resolve()), str(result),
                    "--cell-timeout", str(cell_timeout)]  # fmt: skip
-        env = {**os.environ, "LRCORE_TEST_TIME_LIMIT": str(test_timeout)}
+        # TMPDIR: whatever the worker and its kernel leave in the temporary folder (a killed
+        # kernel's sockets, in its lrk-* folder) goes with this folder.
+        env = {**os.environ, "LRCORE_TEST_TIME_LIMIT": str(test_timeout), "TMPDIR": work}
         process = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)  # fmt: skip
         try:
