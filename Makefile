@@ -95,16 +95,14 @@ site-weight: $(INSTALLED) | $(SITE)
 # The built site in Chromium, served on 127.0.0.1 with every other host cut off; screenshots
 # go to _build/screenshots/. --confcutdir: the unit tests' conftest (torch, sklearn) is not needed;
 # no hypothesis plugin: importing it at the end, beside Playwright's greenlets, crashed CPython 3.11's compiler.
-# Over pytest-xdist: each worker serves the site on a port of its own; the tests of the page audit,
-# of the fresh environment and of the phone profile stay on one worker each (xdist_group,
-# tests/browser/conftest.py). One worker more than the cores: the phone profile's pages spend
-# most of their time waiting (a throttled network, a CPU slowed by pauses), so the worker that
-# loads them leaves its core to the others (JOBS=1: all on one worker).
+# Over pytest-xdist: each worker serves the site on a port of its own; the tests of the page audit
+# and of the fresh environment stay on one worker each (xdist_group, tests/browser/conftest.py);
+# then, alone, the tests that time pages (marked serial there).
 BROWSER_PYTEST := $(BIN)/python -m pytest --confcutdir=tests/browser -p no:hypothesispytest
-BROWSER_JOBS := $(if $(filter auto,$(JOBS)),$(shell expr $$(nproc) + 1),$(JOBS))
 browser: $(INSTALLED) | $(SITE)
 	$(BIN)/python tests/browser/book_site.py
-	$(BROWSER_PYTEST) -n $(BROWSER_JOBS) --dist loadgroup tests/browser
+	$(BROWSER_PYTEST) -n $(JOBS) --dist loadgroup -m "not serial" tests/browser
+	$(BROWSER_PYTEST) -m serial tests/browser || test $$? -eq 5  # 5: none is marked serial
 
 # lrcore's contract, deeper: the property-based tests of tests/test_properties*.py with fresh random
 # examples, 2000 per property in test_properties.py and 50 times `make unit`'s count in the others

@@ -19,9 +19,8 @@ them, since a timed test on a shared machine measures the machine (the project's
 reported, never asserted). Their targets (LCP <= 2.5 s, TBT <= 200 ms, score >= 0.9) are in the README.
 
 Two planted pages prove the budgets bite: a page with a heavy script, and a page with a formula
-left for the browser. The pages are measured one after the other in one worker (two pages loaded
-at once would share the throttled network): under pytest-xdist all of them go to one group. Other
-workers run other tests beside them (``make browser``), which only the printed timings feel.
+left for the browser. The pages are measured one after the other in one worker (their layout
+and timings would disturb each other): under pytest-xdist all of them go to one group.
 """
 
 from __future__ import annotations
