@@ -29,6 +29,7 @@ matplotlib.use("Agg")  # headless: no window may ever open during the tests
 # the declared environment, on Unix sockets (book/_ext/chapter_kernels.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 import chapter_kernels  # noqa: E402
+from xdist_groups import suffix_groups  # noqa: E402
 
 chapter_kernels.install()
 
@@ -204,7 +205,7 @@ def build_book():
     return module
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``make unit``: ``--dist loadgroup``), a module whose tests share a
     module-scoped fixture (a small book built, a fresh virtual environment) runs on one worker,
     so that the fixture is made once, as in a serial run. Other tests go to whichever worker is free.
@@ -214,3 +215,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         definitions = info.name2fixturedefs.values() if info else ()
         if any(defs and defs[-1].scope == "module" for defs in definitions):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    suffix_groups(config, items)

@@ -49,6 +49,9 @@ import chapter_kernels  # noqa: E402
 
 chapter_kernels.install()
 
+sys.path.insert(0, str(ROOT / "tests"))
+from xdist_groups import suffix_groups  # noqa: E402
+
 VIEWPORT = {"width": 1280, "height": 900}
 #: Pages audited at once. On 2 cores, 2 take 30 % less time than 1, and 3 or 4 more than 2.
 JOBS = int(os.environ.get("LRBOOK_BROWSER_JOBS", "2"))
@@ -270,7 +273,7 @@ XDIST_GROUPS = {"audit": "audits", "fresh_python": "fresh-environment"}
 TIMED_MODULES = {"test_mobile_performance.py"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in TIMED_MODULES:
             item.add_marker(pytest.mark.serial)
@@ -278,3 +281,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(group))
                 break
+    suffix_groups(config, items)
