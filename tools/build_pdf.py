@@ -236,6 +236,26 @@ def chapter_pages(reader, anchors: list[str]) -> dict[str, int]:
     return pages
 
 
+#: Sphinx's cache-busting query on a static file's link (``style.css?v=3c74b3bc``), written only
+#: when the file is already in the output folder: a clean build's page has none, the next has them.
+STATIC_CHECKSUM = re.compile(rb"\?v=[0-9a-f]{8}")
+
+
+def print_key(single_page: Path, meta: dict) -> str:
+    """A digest of everything the print depends on: the page (without Sphinx's ``?v=`` queries,
+    which a clean build leaves out and the next build adds), the static files and images it
+    loads, the print script and style, this file, and the title page's lines but the date."""
+    digest = hashlib.sha256(STATIC_CHECKSUM.sub(b"", (single_page / SINGLE_PAGE).read_bytes()))
+    loaded = sorted(p for folder in ("_static", "_images") for p in (single_page / folder).rglob("*") if p.is_file())
+    named = [(p.relative_to(single_page), p) for p in loaded]
+    named += [(p.relative_to(ROOT), p) for p in (HERE / "book-print.js", HERE / "book-print.css", Path(__file__))]
+    for name, part in named:
+        digest.update(f"{name}\0".encode())
+        digest.update(hashlib.sha256(part.read_bytes()).digest())
+    digest.update(json.dumps({**meta, "date": ""}, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
 def commit() -> str:
     try:
         result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
@@ -273,13 +293,9 @@ def main() -> int:
     }
     output = build_dir / "html" / PDF_NAME
     # `make test` runs `make book` again after CI's `make book`: print again only when the page,
-    # the print script or style, or the title page's lines changed.
+    # what it loads, the print script or style, or the title page's lines changed.
     key_file = build_dir / "pdf" / "printed.sha256"
-    digest = hashlib.sha256()
-    for part in (single_page / SINGLE_PAGE, HERE / "book-print.js", HERE / "book-print.css", Path(__file__)):
-        digest.update(part.read_bytes())
-    digest.update(json.dumps({**meta, "date": ""}, sort_keys=True).encode())
-    key = digest.hexdigest()
+    key = print_key(single_page, meta)
     if output.is_file() and key_file.is_file() and key_file.read_text() == key:
         print(f"build_pdf: {output} is up to date (singlehtml {time.perf_counter() - start:.0f} s)")
         return 0
