@@ -70,6 +70,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging as std_logging  # sphinx.util.logging takes the name `logging` below
 import re
 import struct
 from pathlib import Path
@@ -404,6 +405,9 @@ def subset_icon_font(outdir: Path) -> None:
     (accessible-theme.css declares it after the theme's 156 KB font, so browsers fetch it instead)."""
     from fontTools import subset
 
+    # fontTools logs each step of a subset at INFO, which the build's logging lets through as
+    # fifty lines of noise in every build; its warnings still show.
+    std_logging.getLogger("fontTools").setLevel(std_logging.WARNING)
     source = outdir / ICON_FONT_SOURCE
     if not source.is_file():
         LOGGER.warning("accessible_theme: %s is missing: the icon font is not subset", ICON_FONT_SOURCE)
