@@ -267,16 +267,12 @@ def audit(audits, site):
 #: pytest-xdist (`make browser` runs one worker per core with ``--dist loadgroup``): the tests of
 #: one costly session fixture go to one worker, so that it is made once, as in a serial run. The
 #: other tests spread over the workers; each worker serves the site on a free port of its own.
+#: (The phone profile's pages are one group too: ``test_mobile_performance.py``'s own mark.)
 XDIST_GROUPS = {"audit": "audits", "fresh_python": "fresh-environment"}
-#: Modules that time pages (Lighthouse's budgets under a 4x CPU slowdown): marked ``serial``, so
-#: that `make browser` runs them alone, after the parallel pass, with no other worker beside them.
-TIMED_MODULES = {"test_mobile_performance.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in TIMED_MODULES:
-            item.add_marker(pytest.mark.serial)
         for fixture, group in XDIST_GROUPS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(group))

@@ -11,16 +11,18 @@ budgets that do not depend on how fast or busy the test machine is:
 - no formula left for the reader's browser to typeset (a MathJax script, or TeX outside code):
   the build prerenders math (``book/_ext/prerender_math.py``).
 
-Largest contentful paint and total blocking time are timings: they are measured and printed
-(``pytest -s``), with an estimate of Lighthouse 12's mobile performance score computed from them
-with Lighthouse's scoring formula (``tools/lighthouse_score.py``; not Lighthouse), a page below
-0.9 flagged; ``python tests/browser/mobile_profile.py`` prints them for every page. No test asserts
-them, since a timed test on a shared machine measures the machine (the project's rule: speed is
-reported, never asserted). Their targets (LCP <= 2.5 s, TBT <= 200 ms, score >= 0.9) are in the README.
+Largest contentful paint and total blocking time are timings: each test's message carries them,
+with an estimate of Lighthouse 12's mobile performance score computed from them with
+Lighthouse's scoring formula (``tools/lighthouse_score.py``; not Lighthouse), a page below 0.9
+flagged. No test asserts them, since a timed test on a shared machine measures the machine (the
+project's rule: speed is reported, never asserted). `make browser` runs these pages beside the
+other tests, so its timings are a busy machine's; ``python tests/browser/mobile_profile.py``
+measures every page alone, as the README's table reports it. Their targets (LCP <= 2.5 s,
+TBT <= 200 ms, score >= 0.9) are in the README.
 
 Two planted pages prove the budgets bite: a page with a heavy script, and a page with a formula
-left for the browser. The pages are measured one after the other in one worker (their layout
-and timings would disturb each other): under pytest-xdist all of them go to one group.
+left for the browser. The pages are measured one after the other in one worker (two at once would
+share the emulated network): under pytest-xdist all of them go to one group.
 """
 
 from __future__ import annotations
