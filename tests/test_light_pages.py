@@ -211,3 +211,55 @@ def test_a_theme_script_without_the_start_up_measure_is_a_warning(tmp_path, capl
         theme.LOGGER.warning = real
     assert warnings and "addTabStopsToScrollableElements" in warnings[0][0]
     assert script.read_text(encoding="utf-8") == "(()=>{})();"
+
+
+def _chapter_with_figure() -> nodes.document:
+    """A chapter: a plain section, and a section whose subsection holds an interactive figure."""
+    doc = new_document("chapter", get_default_settings(Parser))
+    chapter = nodes.section("", nodes.title("", "Chapter"), ids=["chapter"])
+    plain = nodes.section("", nodes.title("", "Plain"), nodes.paragraph("", "text"), ids=["plain"])
+    figure = nodes.raw("", '<figure class="lrx lrx-descent" id="lrx-x"></figure>', format="html")
+    sub = nodes.section("", nodes.title("", "Sub"), nodes.paragraph("", "before"), figure,
+                        nodes.paragraph("", "after"), ids=["sub"])  # fmt: skip
+    momentum = nodes.section("", nodes.title("", "Momentum"), nodes.paragraph("", "one"),
+                             nodes.math_block("", "x"), sub, nodes.paragraph("", "end"), ids=["momentum"])  # fmt: skip
+    chapter.extend([plain, momentum])
+    doc.append(chapter)
+    return doc
+
+
+class _Builder:
+    def __init__(self, name: str) -> None:
+        self.builder = type("B", (), {"name": name})()
+
+
+def _shape(node: nodes.Node) -> list:
+    """The tree as nested lists of tag names, ``run`` for an offscreen-run container."""
+    out = []
+    for child in node.children:
+        if isinstance(child, nodes.container) and theme.OFFSCREEN_RUN in child["classes"]:
+            out.append(["run", *_shape(child)])
+        elif isinstance(child, nodes.section):
+            out.append([f"section#{child['ids'][0]}", *_shape(child)])
+        else:
+            out.append(child.tagname)
+    return out
+
+
+def test_the_blocks_around_an_interactive_figure_come_in_runs_the_browser_may_skip():
+    doc = _chapter_with_figure()
+    theme.skip_offscreen_runs(_Builder("html"), doc, "chapter")
+    assert _shape(doc) == [[
+        "section#chapter", "title",
+        ["section#plain", "title", "paragraph"],  # the style sheet skips it whole: left as it was
+        ["section#momentum", "title", ["run", "paragraph", "math_block"],
+         ["section#sub", "title", ["run", "paragraph"], "raw", ["run", "paragraph"]],
+         ["run", "paragraph"]],
+    ]]  # fmt: skip
+
+
+def test_the_pdf_keeps_every_block_as_it_was():
+    doc = _chapter_with_figure()
+    before = _shape(doc)
+    theme.skip_offscreen_runs(_Builder("singlehtml"), doc, "chapter")
+    assert _shape(doc) == before
