@@ -99,6 +99,10 @@ ADMONITION_TITLES = {
     "important": "Important", "note": "Note", "tip": "Tip", "warning": "Warning", "seealso": "See also",
 }  # fmt: skip
 
+#: Containers that only group blocks for the browser (accessible_theme.py's runs of blocks the
+#: browser may skip off the screen): the notebook gets their blocks as if they were not there.
+LAYOUT_ONLY = {"offscreen-run"}
+
 
 # ---------------------------------------------------------------------------- the package
 
@@ -558,6 +562,9 @@ class Converter:
             self.block_children_after_title(node)
             return
         if isinstance(node, (nodes.compound, nodes.container, addnodes.only)) and self.has_cells(node):
+            self.block_children(node)
+            return
+        if isinstance(node, nodes.container) and LAYOUT_ONLY & set(node["classes"]):
             self.block_children(node)
             return
         self.buffer.append(self.markdown(node))
