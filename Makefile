@@ -64,10 +64,10 @@ pdf-check: $(INSTALLED) | $(SITE)
 lint: $(INSTALLED)
 	$(BIN)/ruff check lrcore tests benchmarks tools book assignments
 
-# Over pytest-xdist, one worker per core; a module's costly module-scoped fixture on one worker
-# (tests/conftest.py, tests/xdist_groups.py).
+# Over pytest-xdist, one worker per core; a module's costly module-scoped fixture on one worker,
+# and those groups sent first (tests/conftest.py, tests/xdist_groups.py).
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(UNIT_TESTS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --no-loadscope-reorder $(UNIT_TESTS)
 
 # After an edit (tools/check_edit.py; BASE=<commit> to compare with another commit than HEAD).
 BASE ?= HEAD
@@ -103,7 +103,7 @@ site-weight: $(INSTALLED) | $(SITE)
 BROWSER_PYTEST := $(BIN)/python -m pytest --confcutdir=tests/browser -p no:hypothesispytest
 browser: $(INSTALLED) | $(SITE)
 	$(BIN)/python tests/browser/book_site.py
-	$(BROWSER_PYTEST) -n $(JOBS) --dist loadgroup tests/browser
+	$(BROWSER_PYTEST) -n $(JOBS) --dist loadgroup --no-loadscope-reorder tests/browser
 
 # lrcore's contract, deeper: the property-based tests of tests/test_properties*.py with fresh random
 # examples, 2000 per property in test_properties.py and 50 times `make unit`'s count in the others

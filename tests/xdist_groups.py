@@ -24,10 +24,20 @@ def group_names(item: pytest.Item) -> list[str]:
 
 
 def suffix_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On a pytest-xdist worker under ``--dist loadgroup``, give each grouped item its ``@group``."""
+    """On a pytest-xdist worker under ``--dist loadgroup``, give each grouped item its ``@group``,
+    and put the grouped items first.
+
+    A group is a costly fixture and the tests that share it: one unit of work, often the longest
+    of the run (a minute or more). Started last, it ran alone while the other worker had nothing
+    left to do; started first, the short tests fill the other worker meanwhile. The controller
+    sends the units in the order the workers collected them when ``--no-loadscope-reorder`` is
+    given (the Makefile gives it); by default it sorts them by their number of tests, which put a
+    group of one long test at the very end.
+    """
     if not getattr(config.option, "loadgroup", False):  # the controller, or another --dist
         return
     for item in items:
         names = group_names(item)
         if names and "@" not in item.nodeid:
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+    items.sort(key=lambda item: "@" not in item.nodeid)  # stable: collection order otherwise

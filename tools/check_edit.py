@@ -330,7 +330,8 @@ def main() -> int:
             kept = chapter_items(nodeids, result.chapters, all_chapters)
             print(f"unit tests: {len(kept)} of the {len(nodeids)} tests of these files read the edited chapters")
             selected = kept or selected
-        ok = run("unit tests", [*pytest, "-n", args.jobs, "--dist", "loadgroup", *selected], timings, env=environment)
+        xdist = ["-n", args.jobs, "--dist", "loadgroup", "--no-loadscope-reorder"]  # as `make unit`
+        ok = run("unit tests", [*pytest, *xdist, *selected], timings, env=environment)
     if ok and result.chapters:
         chapters = [arg for stem in sorted(result.chapters) for arg in ("--chapter", stem)]
         nbval = [sys.executable, "tools/check_reproducible.py", "--variant", "as-built", "--build-dir", build_dir]
