@@ -267,7 +267,6 @@ def audit(audits, site):
 #: pytest-xdist (`make browser` runs one worker per core with ``--dist loadgroup``): the tests of
 #: one costly session fixture go to one worker, so that it is made once, as in a serial run. The
 #: other tests spread over the workers; each worker serves the site on a free port of its own.
-#: (The phone profile's pages are one group too: ``test_mobile_performance.py``'s own mark.)
 XDIST_GROUPS = {"audit": "audits", "fresh_python": "fresh-environment"}
 
 

@@ -15,14 +15,15 @@ Largest contentful paint and total blocking time are timings: each test's messag
 with an estimate of Lighthouse 12's mobile performance score computed from them with
 Lighthouse's scoring formula (``tools/lighthouse_score.py``; not Lighthouse), a page below 0.9
 flagged. No test asserts them, since a timed test on a shared machine measures the machine (the
-project's rule: speed is reported, never asserted). `make browser` runs these pages beside the
-other tests, so its timings are a busy machine's; ``python tests/browser/mobile_profile.py``
-measures every page alone, as the README's table reports it. Their targets (LCP <= 2.5 s,
+project's rule: speed is reported, never asserted). ``python tests/browser/mobile_profile.py``
+prints them for every page, as the README's table reports them. Their targets (LCP <= 2.5 s,
 TBT <= 200 ms, score >= 0.9) are in the README.
 
 Two planted pages prove the budgets bite: a page with a heavy script, and a page with a formula
-left for the browser. The pages are measured one after the other in one worker (two at once would
-share the emulated network): under pytest-xdist all of them go to one group.
+left for the browser. The pages are measured one after the other, and `make browser` runs this
+module alone, after the parallel pass: beside the other worker, once it was running every chapter
+in a fresh environment, one page's load under the 4x CPU slowdown passed its 120-second limit
+(two fresh-clone runs, chapters 16 and 03). Under pytest-xdist, all of them go to one group.
 """
 
 from __future__ import annotations
