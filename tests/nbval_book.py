@@ -3,7 +3,9 @@
 Use: ``pytest -p tests.nbval_book --nbval --nbval-current-env ... _build/jupyter_execute``.
 
 **Kernels.** The kernels nbval starts run like the build's: in the declared environment and
-over Unix sockets (``book/_ext/chapter_kernels.py``).
+over Unix sockets (``book/_ext/chapter_kernels.py``). When ``LRBOOK_WARM_KERNELS`` names a
+server (``tools/check_reproducible.py`` starts one per setting), each kernel is forked from it,
+with PyTorch and the other libraries already imported (``tools/warm_kernels.py``).
 
 **Glued numbers.** myst-nb moves every ``glue(..., display=False)`` output out of the executed
 notebook that it writes to ``_build/jupyter_execute/`` and into a ``<chapter>.glue.json``
@@ -24,6 +26,7 @@ compared exactly.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections import defaultdict
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import pytest
 from myst_nb.core.variables import format_plain_text
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 from nbval.plugin import IPyNbCell, coalesce_streams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +44,8 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import chapter_kernels  # noqa: E402
 
 chapter_kernels.install()
+sys.path.insert(0, str(ROOT / "tools"))
+import warm_kernels  # noqa: E402
 
 GLUE_PREFIX = "application/papermill.record/"
 #: ``{glue}`key```, ``{glue:text}`doc::key:.4f```, ``{glue:any}`key```...: the key and the format.
@@ -148,3 +154,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 IPyNbCell.compare_outputs = _compare_with_glue
+_original_kernel_spec = NbvalKernelspecManager.get_kernel_spec
+
+
+def _kernel_spec(self: NbvalKernelspecManager, kernel_name: str):
+    """nbval's kernel in this environment, forked from the warm server when one is named."""
+    spec = _original_kernel_spec(self, kernel_name)
+    server = os.environ.get(warm_kernels.SERVER_VARIABLE)
+    if server and kernel_name == CURRENT_ENV_KERNEL_NAME:
+        spec.argv = warm_kernels.kernel_argv(server)
+    return spec
+
+
+NbvalKernelspecManager.get_kernel_spec = _kernel_spec

@@ -30,8 +30,9 @@ It prints what it ran and why, and what it skipped (``make test`` runs all of th
 - ``book/<chapter>.md`` changed: that chapter, and the test files that read the chapters'
   Markdown.
 - a test file changed: that file. ``tests/conftest.py``, ``pyproject.toml``,
-  ``requirements.txt``, ``tests/nbval_book.py``, ``tests/nbval_sanitize.cfg``, ``_config.yml``,
-  ``_toc.yml`` or ``book/_ext/*``: every unit test, or every chapter, or both.
+  ``requirements.txt``, ``tests/nbval_book.py``, ``tests/nbval_sanitize.cfg``,
+  ``tools/warm_kernels.py``, ``_config.yml``, ``_toc.yml`` or ``book/_ext/*``: every unit test, or
+  every chapter, or both.
 - any other file (``tools/X.py``, ``.github/...``, ``book/references.bib``): the test files that
   name it.
 """
@@ -55,7 +56,10 @@ BIN = Path(sys.executable).parent
 SITE_TESTS = {"tests/test_links.py": "run in step 5", "tests/test_pdf.py": "make pdf-check"}
 #: Files whose change reaches every unit test or every chapter.
 ALL_TESTS = {"tests/conftest.py", "pyproject.toml", "requirements.txt"}
-ALL_CHAPTERS = {"requirements.txt", "tests/nbval_book.py", "tests/nbval_sanitize.cfg", "_config.yml", "_toc.yml"}
+ALL_CHAPTERS = {
+    "requirements.txt", "tests/nbval_book.py", "tests/nbval_sanitize.cfg", "tools/warm_kernels.py",
+    "_config.yml", "_toc.yml",
+}  # fmt: skip
 #: A test file that reads every chapter's Markdown (``sorted(BOOK.glob("*.md"))``).
 READS_CHAPTERS = re.compile(r"""glob\(\s*["'][^"']*\.md["']""")
 CODE_CELL = re.compile(r"^(`{3,}|:{3,})\{code-cell\}[^\n]*\n(.*?)^\1\s*$", re.MULTILINE | re.DOTALL)

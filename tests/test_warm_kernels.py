@@ -1,0 +1,215 @@
+"""Kernels forked from a warm server (``tools/warm_kernels.py``), as strict nbval's re-runs use them.
+
+Each test starts a server with a small preload (the standard library's ``json`` and ``decimal``,
+not PyTorch: what is tested is the forking, not the libraries) and talks to kernels through
+jupyter_client, as nbval does: the kernel is ipykernel in the launcher's folder and environment,
+a figure shows inline, an interrupt and a shutdown reach it, a killed launcher takes its kernel
+with it, and a launcher whose import-time settings differ from the server's gets no kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import chapter_kernels  # noqa: E402
+import warm_kernels  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not chapter_kernels.IPC_SUPPORTED, reason="fork and Unix sockets: POSIX only")
+PRELOAD = ("json", "decimal")
+
+
+@pytest.fixture
+def server(monkeypatch, tmp_path):
+    monkeypatch.setenv("LRBOOK_ONLY_IN_THE_LAUNCHER", "no")  # the server's value; a kernel must see the launcher's
+    with warm_kernels.warm_kernel_server(dict(os.environ), preload=PRELOAD) as extra:
+        yield extra[warm_kernels.SERVER_VARIABLE]
+    assert not Path(extra[warm_kernels.SERVER_VARIABLE]).parent.exists(), "the server's folder was left behind"
+
+
+def kernel_manager(server: str, kernels: Path) -> KernelManager:
+    spec = kernels / "warm"
+    spec.mkdir(parents=True, exist_ok=True)
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": warm_kernels.kernel_argv(server), "display_name": "warm", "language": "python"})
+    )
+    return KernelManager(kernel_name="warm", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+
+
+def run(client, code: str, timeout: float = 60) -> dict:
+    """Execute ``code``; its reply and the outputs it sent, by type."""
+    outputs: dict[str, list] = {}
+
+    def keep(message):
+        outputs.setdefault(message["header"]["msg_type"], []).append(message["content"])
+
+    reply = client.execute_interactive(code, timeout=timeout, output_hook=keep)
+    return {"reply": reply["content"], **outputs}
+
+
+def stdout(result: dict) -> str:
+    return "".join(part["text"] for part in result.get("stream", []) if part["name"] == "stdout")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("LRBOOK_ONLY_IN_THE_LAUNCHER", "yes")
+    manager = kernel_manager(server, tmp_path / "kernels")
+    manager.start_kernel(cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        result = run(
+            client,
+            "import os, sys, json\n"
+            "print(json.dumps({'cwd': os.getcwd(), 'env': os.environ.get('LRBOOK_ONLY_IN_THE_LAUNCHER'),"
+            " 'preloaded': 'decimal' in sys.modules, 'pid': os.getpid(), 'ppid': os.getppid(),"
+            " 'names': sorted(k for k in globals() if not k.startswith('_'))}))",
+        )
+        seen = json.loads(stdout(result))
+        launcher = manager.provisioner.process.pid
+        assert seen["cwd"] == str(tmp_path)
+        assert seen["env"] == "yes"
+        assert seen["preloaded"], "the server's imports are in the kernel"
+        assert seen["pid"] != launcher and seen["ppid"] != launcher, "the kernel is forked from the server"
+        # A fresh namespace: nothing of the server's is defined, only what the cell itself defined.
+        assert set(seen["names"]) <= {"In", "Out", "exit", "quit", "get_ipython", "open", "os", "sys", "json"}
+        error = run(client, "decimal")
+        assert error["reply"]["status"] == "error" and error["reply"]["ename"] == "NameError"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+    assert gone_within(seen["pid"], 10)
+    assert manager.provisioner is None or manager.provisioner.process is None
+
+
+def test_a_figure_shows_inline_and_an_interrupt_reaches_the_kernel(server, tmp_path):
+    manager = kernel_manager(server, tmp_path / "kernels")
+    manager.start_kernel(cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        figure = run(client, "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")
+        assert [d for d in figure.get("display_data", []) if "image/png" in d["data"]], figure
+        started = time.monotonic()
+        message = client.execute("import time\ntime.sleep(60)")
+        time.sleep(1.0)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=30)
+        assert reply["parent_header"]["msg_id"] == message
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        assert time.monotonic() - started < 30
+        assert stdout(run(client, "print(1 + 1)")).strip() == "2", "the kernel works on after the interrupt"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+
+
+def test_a_killed_launcher_takes_its_kernel_with_it(server, tmp_path):
+    manager = kernel_manager(server, tmp_path / "kernels")
+    manager.start_kernel(cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        pid = int(stdout(run(client, "import os; print(os.getpid())")))
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)  # nbval's way: SIGKILL to the launcher
+    assert gone_within(pid, 10), "the kernel outlived its launcher"
+
+
+def test_a_launcher_with_other_thread_settings_gets_no_kernel(server, tmp_path):
+    environment = {**os.environ, "OMP_NUM_THREADS": "7"}
+    result = subprocess.run(
+        warm_kernels.kernel_argv(server)[:-2] + ["-f", str(tmp_path / "unused.json")],
+        env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "warm kernel refused" in result.stderr and "OMP_NUM_THREADS='7'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("module", ["pandas", "matplotlib.pyplot"])
+def test_the_server_refuses_to_preload_what_looks_where_it_is_imported(module):
+    with pytest.raises(RuntimeError, match=f"did not start: not ready: the imports loaded .*{module.split('.')[0]}"):
+        with warm_kernels.warm_kernel_server(dict(os.environ), preload=(module,)):
+            pass
+
+
+def test_nbval_starts_its_kernels_through_the_launcher_when_a_server_is_named(monkeypatch):
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    import tests.nbval_book  # noqa: F401  (patches nbval's kernel spec manager)
+
+    monkeypatch.delenv(warm_kernels.SERVER_VARIABLE, raising=False)
+    assert "ipykernel_launcher" in NbvalKernelspecManager().get_kernel_spec(CURRENT_ENV_KERNEL_NAME).argv
+    monkeypatch.setenv(warm_kernels.SERVER_VARIABLE, "/tmp/lrw-x/s")
+    argv = NbvalKernelspecManager().get_kernel_spec(CURRENT_ENV_KERNEL_NAME).argv
+    assert argv == warm_kernels.kernel_argv("/tmp/lrw-x/s")
+
+
+def test_a_thread_alive_at_the_fork_stops_the_server(tmp_path):
+    (tmp_path / "starts_a_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    with pytest.raises(RuntimeError, match="not ready: 2 threads after the imports"):
+        with warm_kernels.warm_kernel_server(environment, preload=("starts_a_thread",)):
+            pass
+
+
+def test_openblas_threads_of_a_variant_come_back_in_the_forked_kernel(tmp_path):
+    """OpenBLAS's pool, ended at the fork, starts again with the setting's thread count."""
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    with warm_kernels.warm_kernel_server(environment, preload=("numpy", "threadpoolctl")) as extra:
+        manager = kernel_manager(extra[warm_kernels.SERVER_VARIABLE], tmp_path / "kernels")
+        manager.start_kernel(cwd=str(tmp_path), env=environment)
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            code = (
+                "import json, os, numpy, threadpoolctl\n"
+                "before = len(os.listdir('/proc/self/task'))\n"
+                "product = numpy.ones((400, 400)) @ numpy.ones((400, 400))\n"
+                "info = threadpoolctl.threadpool_info()\n"
+                "pools = [p['num_threads'] for p in info if p['internal_api'] == 'openblas']\n"
+                "print(json.dumps([float(product[0, 0]), pools, len(os.listdir('/proc/self/task')) - before]))"
+            )
+            value, pools, started = json.loads(stdout(run(client, code)))
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel()
+    assert value == 400.0
+    assert pools and set(pools) == {2}
+    assert started == 1, "the product started OpenBLAS's pool again: one thread beside the kernel's"

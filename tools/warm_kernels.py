@@ -1,0 +1,297 @@
+"""Chapter kernels forked from a warm process, for the re-runs of strict nbval (issue 24).
+
+**Why.** Before a chapter's first line of work, its kernel starts Python and ipykernel, then
+imports PyTorch, scikit-learn, SciPy, pandas and matplotlib: about 2.3 s of CPU on the 2-core
+machine. ``make test`` re-runs every chapter four times (``tools/check_reproducible.py``), so
+that is 72 kernels and about 170 CPU-seconds spent importing the same files.
+
+**How.** ``serve`` runs in one setting's environment, imports those libraries once (``PRELOAD``)
+and waits on a Unix socket. The kernel that nbval starts is ``launch``: a small process that
+uses the standard library only, started by jupyter_client as it would start ipykernel. It sends
+the server its arguments (the connection file), its working directory, its environment and
+its three standard streams; the server forks a child, and the child becomes the kernel:
+ipykernel's own ``IPKernelApp``, in the launcher's folder, environment and streams.
+
+**What is the same as a fresh kernel.** The kernel's namespace (a new IPython shell), its
+environment, its working directory, and every library: the same files, imported in the same
+environment. A variable that a library reads when it is imported (``IMPORT_TIME_VARIABLES``:
+the thread counts, ``ATEN_CPU_CAPABILITY``, the hash seed) must have the same value in the
+launcher as in the server, or the server refuses the kernel; ``check_reproducible.py`` starts
+one server per setting, in that setting's environment.
+
+**What differs, and what catches it.** The libraries are already in ``sys.modules``: a chapter's
+``import torch`` costs nothing, and what a library does when it is imported happened in the
+server rather than in a cell. A chapter that used a submodule it never imported would run
+here; the build, which executes every chapter in a fresh kernel, fails on it. A library that
+looks at where it is imported is not preloaded (``NOT_PRELOADED``: pandas, which then chooses
+how wide its tables print, and matplotlib's inline backend), and the server refuses to start if
+an import loaded one. Strict nbval caught the first version, which let scikit-learn import
+pandas in the server: every wide table printed at the terminal's width instead of a kernel's.
+
+**Lifetimes.** The kernel holds the launcher's connection. When the launcher ends (jupyter_client
+kills it to stop the kernel), the kernel sees the connection close and exits at once. When the
+kernel ends, the launcher reads its exit status and exits with it. The signals the launcher
+receives (an interrupt, a termination) are passed to the kernel. The server forks only while
+it has one thread, so no lock is copied held (see ``serve`` for OpenBLAS's threads).
+
+Usage (``check_reproducible.py`` does this): ``with warm_kernel_server(environment) as extra:``
+then run nbval with ``extra`` in its environment; ``tests/nbval_book.py`` then starts each
+chapter's kernel through ``launch``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+#: The environment variable that names the server's socket (``tests/nbval_book.py`` reads it).
+SERVER_VARIABLE = "LRBOOK_WARM_KERNELS"
+#: Imported once by the server: what the chapters import, and ipykernel itself.
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "torch",
+    "numpy",
+    "scipy.stats",
+    "scipy.sparse",
+    "scipy.optimize",
+    "joblib",
+    "threadpoolctl",
+    "matplotlib",
+    "lrcore",
+    "myst_nb",
+)
+#: Never imported by the server, because they look at where they are imported: pandas chooses
+#: how wide a table it prints (a kernel's 20 columns, or a terminal's width) when it is imported,
+#: and matplotlib's inline backend hooks itself into the IPython it finds then. scikit-learn's
+#: data sets import pandas, so scikit-learn stays out too (0.3 s once SciPy is loaded).
+NOT_PRELOADED = ("pandas", "matplotlib.pyplot", "matplotlib_inline", "sklearn")
+#: Read by a library when it is imported (or by Python when it starts), so a kernel forked from the
+#: server has the server's values whatever its own environment says: they must agree.
+IMPORT_TIME_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "ATEN_CPU_CAPABILITY",
+    "PYTHONHASHSEED",
+    "MPLBACKEND",
+    "PYTHONPATH",
+)
+_HEADER = struct.Struct("!I")
+_STREAMS = (0, 1, 2)
+
+
+def _send(connection: socket.socket, message: dict, fds: tuple[int, ...] = ()) -> None:
+    payload = json.dumps(message).encode()
+    header = _HEADER.pack(len(payload))
+    if fds:
+        socket.send_fds(connection, [header], list(fds))
+    else:
+        connection.sendall(header)
+    connection.sendall(payload)
+
+
+def _receive_exactly(connection: socket.socket, size: int, received: bytes = b"") -> bytes | None:
+    while len(received) < size:
+        chunk = connection.recv(size - len(received))
+        if not chunk:
+            return None
+        received += chunk
+    return received
+
+
+def _receive(connection: socket.socket, max_fds: int = 0) -> tuple[dict | None, list[int]]:
+    """One message and the file descriptors sent with it; ``None`` when the other end closed."""
+    if max_fds:
+        header, fds, _flags, _address = socket.recv_fds(connection, _HEADER.size, max_fds)
+    else:
+        header, fds = connection.recv(_HEADER.size), []
+    header = _receive_exactly(connection, _HEADER.size, header) if header else None
+    if header is None:
+        return None, fds
+    payload = _receive_exactly(connection, _HEADER.unpack(header)[0])
+    return (json.loads(payload) if payload is not None else None), fds
+
+
+def launch(server: str, kernel_argv: list[str]) -> int:
+    """The kernel's process as jupyter_client sees it: have the server fork the kernel, then mirror it."""
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(server)
+    request = {"argv": kernel_argv, "cwd": os.getcwd(), "env": dict(os.environ), "executable": sys.executable}
+    _send(connection, request, _STREAMS)
+    reply, _ = _receive(connection)
+    if reply is None or "error" in reply:
+        why = reply["error"] if reply else "the server closed the connection"
+        print(f"warm kernel refused: {why}", file=sys.stderr)
+        return 1
+    pid = reply["pid"]
+
+    def forward(signum: int, _frame) -> None:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, forward)
+    status = 1  # the kernel ended without saying how (killed by a signal)
+    while True:
+        message, _ = _receive(connection)
+        if message is None:
+            return status
+        status = message.get("exit", status)
+
+
+def _exit_with_launcher(connection: socket.socket) -> None:
+    """In the kernel: end the process once the launcher's end of the connection closes."""
+    try:
+        while connection.recv(1):
+            pass
+    finally:
+        os._exit(1)
+
+
+def _become_kernel(connection: socket.socket, request: dict, streams: list[int]) -> int:
+    """In the forked child: take the launcher's streams, folder and environment, then run ipykernel."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own subprocesses
+    for target, fd in zip(_STREAMS, streams, strict=True):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    import random
+
+    random.seed()  # as a new process seeds it, not a copy of the server's state
+    _send(connection, {"pid": os.getpid()})
+    threading.Thread(target=_exit_with_launcher, args=(connection,), daemon=True, name="launcher-watch").start()
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = ["ipykernel_launcher", *request["argv"]]
+    IPKernelApp.launch_instance(argv=request["argv"])
+    return 0
+
+
+def _refusal(request: dict, environment: Mapping[str, str]) -> str | None:
+    """Why the server cannot give this launcher a kernel, if it cannot."""
+    if request.get("executable") != sys.executable:
+        return f"the launcher runs {request.get('executable')}, the server {sys.executable}"
+    wanted = request.get("env", {})
+    differ = [
+        f"{name}={wanted.get(name)!r} (the server has {environment.get(name)!r})"
+        for name in IMPORT_TIME_VARIABLES
+        if wanted.get(name) != environment.get(name)
+    ]
+    if differ:
+        return "read when the libraries are imported, so start a server with these values: " + ", ".join(differ)
+    return None
+
+
+def _thread_count() -> int:
+    tasks = Path("/proc/self/task")
+    return len(list(tasks.iterdir())) if tasks.is_dir() else threading.active_count()
+
+
+def serve(path: str, preload: tuple[str, ...] = PRELOAD) -> None:
+    """Import ``preload``, then fork a kernel for every launcher that connects to ``path``."""
+    import importlib
+
+    environment = dict(os.environ)  # before matplotlib's backend is set below
+    # ipykernel sets this before a chapter imports matplotlib; matplotlib reads it when imported.
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for name in preload:
+        importlib.import_module(name)
+    looked = sorted(name for name in NOT_PRELOADED if name in sys.modules)
+    if looked:
+        print(f"not ready: the imports loaded {', '.join(looked)}, which must be imported in the kernel", flush=True)
+        sys.exit(1)
+    # With several threads, OpenBLAS (NumPy's and SciPy's) starts its pool when it is loaded, and
+    # ends it before every fork (pthread_atfork), to start it again at its next call: a first fork
+    # ends those pools here. A thread still alive after it would leave its locks held in a kernel.
+    probe = os.fork()
+    if probe == 0:
+        os._exit(0)
+    os.waitpid(probe, 0)
+    if _thread_count() != 1:
+        print(f"not ready: {_thread_count()} threads after the imports; a fork would copy their locks", flush=True)
+        sys.exit(1)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernels are reaped as they end
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    print("ready", flush=True)
+    while True:
+        connection, _ = listener.accept()
+        request, streams = _receive(connection, max_fds=len(_STREAMS))
+        refusal = "an incomplete request" if request is None or len(streams) != len(_STREAMS) else None
+        refusal = refusal or _refusal(request, environment)
+        if refusal:
+            _send(connection, {"error": refusal})
+        elif os.fork() == 0:
+            status = 1
+            try:
+                listener.close()
+                status = _become_kernel(connection, request, streams)
+                _send(connection, {"exit": status})
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()  # on the launcher's stderr
+            finally:
+                os._exit(status)
+        for fd in streams:
+            os.close(fd)
+        connection.close()
+
+
+@contextmanager
+def warm_kernel_server(environment: Mapping[str, str], preload: tuple[str, ...] = PRELOAD) -> Iterator[dict[str, str]]:
+    """A server in ``environment``; yields the variables that make nbval's kernels come from it."""
+    folder = tempfile.mkdtemp(prefix="lrw-")  # short: a Unix socket's path has about 100 bytes
+    path = str(Path(folder) / "s")
+    server = subprocess.Popen(
+        [sys.executable, __file__, "serve", path, *preload], env=dict(environment), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = server.stdout.readline().strip()
+        if line != "ready":
+            server.kill()
+            why = line or f"it exited with {server.wait()}"
+            raise RuntimeError(f"the warm kernel server did not start: {why}")
+        yield {SERVER_VARIABLE: path}
+    finally:
+        server.terminate()
+        server.wait()
+        server.stdout.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def kernel_argv(server: str) -> list[str]:
+    """The kernel spec's command line: the launcher, which jupyter_client starts as the kernel."""
+    return [sys.executable, str(Path(__file__).resolve()), "launch", server, "-f", "{connection_file}"]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "serve":
+        serve(argv[1], tuple(argv[2:]) or PRELOAD)
+        return 0
+    if len(argv) >= 2 and argv[0] == "launch":
+        return launch(argv[1], argv[2:])
+    print("usage: warm_kernels.py serve SOCKET [MODULE ...] | launch SOCKET -f CONNECTION_FILE", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
