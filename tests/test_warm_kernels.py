@@ -80,6 +80,20 @@ def gone_within(pid: int, seconds: float) -> bool:
     return True
 
 
+def fresh_kernel_path(folder: Path) -> list[str]:
+    """``sys.path`` in a kernel started from nothing in ``folder``, as the build starts one."""
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(folder))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        return json.loads(stdout(run(client, "import json, sys; print(json.dumps(sys.path))")))
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+
+
 def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tmp_path, monkeypatch):
     monkeypatch.setenv("LRBOOK_ONLY_IN_THE_LAUNCHER", "yes")
     manager = kernel_manager(server, tmp_path / "kernels")
@@ -92,12 +106,13 @@ def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tm
             client,
             "import os, sys, json\n"
             "print(json.dumps({'cwd': os.getcwd(), 'env': os.environ.get('LRBOOK_ONLY_IN_THE_LAUNCHER'),"
-            " 'preloaded': 'decimal' in sys.modules, 'pid': os.getpid(), 'ppid': os.getppid(),"
+            " 'preloaded': 'decimal' in sys.modules, 'pid': os.getpid(), 'ppid': os.getppid(), 'path': sys.path,"
             " 'names': sorted(k for k in globals() if not k.startswith('_'))}))",
         )
         seen = json.loads(stdout(result))
         launcher = manager.provisioner.process.pid
         assert seen["cwd"] == str(tmp_path)
+        assert seen["path"] == fresh_kernel_path(tmp_path), "a module is found where a fresh kernel finds it"
         assert seen["env"] == "yes"
         assert seen["preloaded"], "the server's imports are in the kernel"
         assert seen["pid"] != launcher and seen["ppid"] != launcher, "the kernel is forked from the server"

@@ -172,6 +172,8 @@ def _become_kernel(connection: socket.socket, request: dict, streams: list[int])
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    if sys.path and sys.path[0] == str(Path(__file__).resolve().parent):
+        del sys.path[0]  # this script's folder; ipykernel_launcher removes its own first entry too
     import random
 
     random.seed()  # as a new process seeds it, not a copy of the server's state
