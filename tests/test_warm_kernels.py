@@ -33,7 +33,11 @@ PRELOAD = ("json", "decimal")
 @pytest.fixture
 def server(monkeypatch, tmp_path):
     monkeypatch.setenv("LRBOOK_ONLY_IN_THE_LAUNCHER", "no")  # the server's value; a kernel must see the launcher's
-    with warm_kernels.warm_kernel_server(dict(os.environ), preload=PRELOAD) as extra:
+    # A module that finds the temporary folder when imported, as a library may: the server's.
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "finds_tmp.py").write_text("import tempfile\nFOUND = tempfile.gettempdir()\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "modules"))
+    with warm_kernels.warm_kernel_server(dict(os.environ), preload=(*PRELOAD, "finds_tmp")) as extra:
         yield extra[warm_kernels.SERVER_VARIABLE]
     assert not Path(extra[warm_kernels.SERVER_VARIABLE]).parent.exists(), "the server's folder was left behind"
 
@@ -96,6 +100,8 @@ def fresh_kernel_path(folder: Path) -> list[str]:
 
 def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tmp_path, monkeypatch):
     monkeypatch.setenv("LRBOOK_ONLY_IN_THE_LAUNCHER", "yes")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the server has found its temporary folder already
     manager = kernel_manager(server, tmp_path / "kernels")
     manager.start_kernel(cwd=str(tmp_path))
     client = manager.client()
@@ -107,6 +113,7 @@ def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tm
             "import os, sys, json\n"
             "print(json.dumps({'cwd': os.getcwd(), 'env': os.environ.get('LRBOOK_ONLY_IN_THE_LAUNCHER'),"
             " 'preloaded': 'decimal' in sys.modules, 'pid': os.getpid(), 'ppid': os.getppid(), 'path': sys.path,"
+            " 'tmp': __import__('tempfile').gettempdir(), 'server_tmp': __import__('finds_tmp').FOUND,"
             " 'names': sorted(k for k in globals() if not k.startswith('_'))}))",
         )
         seen = json.loads(stdout(result))
@@ -114,6 +121,7 @@ def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tm
         assert seen["cwd"] == str(tmp_path)
         assert seen["path"] == fresh_kernel_path(tmp_path), "a module is found where a fresh kernel finds it"
         assert seen["env"] == "yes"
+        assert seen["tmp"] == str(tmp_path / "tmp") != seen["server_tmp"]
         assert seen["preloaded"], "the server's imports are in the kernel"
         assert seen["pid"] != launcher and seen["ppid"] != launcher, "the kernel is forked from the server"
         # A fresh namespace: nothing of the server's is defined, only what the cell itself defined.
@@ -228,3 +236,32 @@ def test_openblas_threads_of_a_variant_come_back_in_the_forked_kernel(tmp_path):
     assert value == 400.0
     assert pools and set(pools) == {2}
     assert started == 1, "the product started OpenBLAS's pool again: one thread beside the kernel's"
+
+
+#: A client that starts a kernel, reports the launcher's and the kernel's process ids, and exits
+#: without stopping it.
+ORPHANING_CLIENT = """
+import json
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+manager = KernelManager(kernel_name="warm", kernel_spec_manager=KernelSpecManager(kernel_dirs=[{kernels!r}]))
+manager.start_kernel(cwd={cwd!r})
+client = manager.client()
+client.start_channels()
+client.wait_for_ready(timeout=60)
+out = []
+keep = lambda message: out.append(message["content"].get("text", ""))  # noqa: E731
+client.execute_interactive("import os; print(os.getpid())", output_hook=keep)
+print(json.dumps([manager.provisioner.process.pid, int("".join(out))]))
+"""
+
+
+def test_a_kernel_ends_when_the_process_that_started_it_ends(server, tmp_path):
+    """As a fresh kernel does (ipykernel's parent poller): no kernel outlives a client that never stopped it."""
+    script = ORPHANING_CLIENT.format(kernels=str(tmp_path / "kernels"), cwd=str(tmp_path))
+    kernel_manager(server, tmp_path / "kernels")  # writes the kernel spec
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    launcher, kernel = json.loads(done.stdout.strip().splitlines()[-1])
+    assert gone_within(launcher, 10), "the launcher outlived the process that started it"
+    assert gone_within(kernel, 10), "the kernel outlived its launcher"

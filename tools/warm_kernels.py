@@ -30,7 +30,8 @@ pandas in the server: every wide table printed at the terminal's width instead o
 
 **Lifetimes.** The kernel holds the launcher's connection. When the launcher ends (jupyter_client
 kills it to stop the kernel), the kernel sees the connection close and exits at once. When the
-kernel ends, the launcher reads its exit status and exits with it. The signals the launcher
+kernel ends, the launcher reads its exit status and exits with it. When the process that started
+the launcher ends, the launcher ends, as a fresh kernel does when its parent is gone. The signals the launcher
 receives (an interrupt, a termination) are passed to the kernel. The server forks only while
 it has one thread, so no lock is copied held (see ``serve`` for OpenBLAS's threads).
 
@@ -51,7 +52,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -146,12 +148,25 @@ def launch(server: str, kernel_argv: list[str]) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, forward)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     status = 1  # the kernel ended without saying how (killed by a signal)
     while True:
         message, _ = _receive(connection)
         if message is None:
             return status
         status = message.get("exit", status)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the launcher: end (and so end the kernel) once the process that started it is gone.
+
+    A kernel started from nothing does the same (ipykernel's parent poller, which watches
+    ``JPY_PARENT_PID``); a client that never shuts its kernels down (nbclient given a kernel
+    manager of its own) leaves none behind when it exits.
+    """
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _exit_with_launcher(connection: socket.socket) -> None:
@@ -175,8 +190,10 @@ def _become_kernel(connection: socket.socket, request: dict, streams: list[int])
     if sys.path and sys.path[0] == str(Path(__file__).resolve().parent):
         del sys.path[0]  # this script's folder; ipykernel_launcher removes its own first entry too
     import random
+    import tempfile
 
     random.seed()  # as a new process seeds it, not a copy of the server's state
+    tempfile.tempdir = None  # found again from this environment's TMPDIR, not the server's
     _send(connection, {"pid": os.getpid()})
     threading.Thread(target=_exit_with_launcher, args=(connection,), daemon=True, name="launcher-watch").start()
     from ipykernel.kernelapp import IPKernelApp
@@ -259,13 +276,16 @@ def serve(path: str, preload: tuple[str, ...] = PRELOAD) -> None:
 
 
 @contextmanager
-def warm_kernel_server(environment: Mapping[str, str], preload: tuple[str, ...] = PRELOAD) -> Iterator[dict[str, str]]:
-    """A server in ``environment``; yields the variables that make nbval's kernels come from it."""
+def warm_kernel_server(
+    environment: Mapping[str, str], preload: Iterable[str] = PRELOAD, python: str | os.PathLike = sys.executable
+) -> Iterator[dict[str, str]]:
+    """A server run by ``python`` in ``environment``; yields the variables that make nbval's kernels come from it."""
     folder = tempfile.mkdtemp(prefix="lrw-")  # short: a Unix socket's path has about 100 bytes
     path = str(Path(folder) / "s")
     server = subprocess.Popen(
-        [sys.executable, __file__, "serve", path, *preload], env=dict(environment), stdout=subprocess.PIPE, text=True
-    )
+        [str(python), str(Path(__file__).resolve()), "serve", path, *preload],
+        env=dict(environment), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         line = server.stdout.readline().strip()
         if line != "ready":
@@ -280,9 +300,12 @@ def warm_kernel_server(environment: Mapping[str, str], preload: tuple[str, ...] 
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def kernel_argv(server: str) -> list[str]:
-    """The kernel spec's command line: the launcher, which jupyter_client starts as the kernel."""
-    return [sys.executable, str(Path(__file__).resolve()), "launch", server, "-f", "{connection_file}"]
+def kernel_argv(server: str, python: str | os.PathLike = sys.executable) -> list[str]:
+    """The kernel spec's command line: the launcher, which jupyter_client starts as the kernel.
+
+    ``python`` must be the server's: a kernel runs in the interpreter of the process it is forked from.
+    """
+    return [str(python), str(Path(__file__).resolve()), "launch", server, "-f", "{connection_file}"]
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,9 @@ the students' exercise notebooks (tools/student_notebooks.py).
   beside them (tests/test_install_cell.py runs the cell against a tampered and the genuine wheel).
 - Every chapter download runs whole, with nbclient, in a fresh virtual environment that has
   neither myst_nb nor jupyter_book, where lrcore is installed only by the first cell of the
-  first notebook, from the wheel in the site's ``_downloads/``, served on 127.0.0.1.
+  first notebook, from the wheel in the site's ``_downloads/``, served on 127.0.0.1. The first
+  notebook's kernel starts from nothing; the others are forked from a server of that environment
+  that has imported PyTorch and lrcore once (``tools/warm_kernels.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ from jupytext.compare import compare_notebooks
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from packaging.requirements import Requirement
+
+sys.path.insert(0, str(ROOT / "tools"))
+import warm_kernels  # noqa: E402
 
 chapters = pytest.mark.parametrize("path", CHAPTER_PAGES, ids=page_id)
 #: What no offered notebook may show: MyST that plain Jupyter does not render.
@@ -349,11 +354,18 @@ def _importable(python: Path, *modules: str) -> dict[str, str | None]:
     return json.loads(result.stdout)
 
 
-async def _run_notebook(notebook, python: Path, kernels: Path, workdir: Path, environment: dict, limit) -> None:
-    manager = AsyncKernelManager(kernel_name="fresh", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+def _kernel_spec(kernels: Path, name: str, argv: list[str]) -> None:
+    (kernels / name).mkdir(parents=True)
+    (kernels / name / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}))
+
+
+async def _run_notebook(notebook, kernel: str, kernels: Path, workdir: Path, environment: dict, limit) -> None:
+    manager = AsyncKernelManager(kernel_name=kernel, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
     client = NotebookClient(notebook, km=manager, timeout=900, resources={"metadata": {"path": str(workdir)}})
     async with limit:
-        await client.async_execute(env=environment)
+        # cleanup_kc: shut the kernel down once the notebook has run (given a kernel manager,
+        # nbclient leaves it running), so that at most CONCURRENT_KERNELS kernels are alive.
+        await client.async_execute(env=environment, cleanup_kc=True)
 
 
 def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server, tmp_path):
@@ -363,16 +375,7 @@ def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server
         "lrcore": None,
     }
     kernels = tmp_path / "kernels"
-    (kernels / "fresh").mkdir(parents=True)
-    (kernels / "fresh" / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [str(fresh_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "fresh",
-                "language": "python",
-            }
-        )
-    )
+    _kernel_spec(kernels, "fresh", [str(fresh_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"])
     workdir = tmp_path / "reader"  # outside the repository: `import lrcore` cannot find its source
     workdir.mkdir()
     environment = {
@@ -389,10 +392,17 @@ def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server
     async def run_all():
         limit = asyncio.Semaphore(CONCURRENT_KERNELS)
         first, *rest = CHAPTER_PAGES  # the first one installs lrcore; the others find it
-        await _run_notebook(notebooks[first], fresh_python, kernels, workdir, environment, limit)
-        await asyncio.gather(
-            *(_run_notebook(notebooks[p], fresh_python, kernels, workdir, environment, limit) for p in rest)
-        )
+        await _run_notebook(notebooks[first], "fresh", kernels, workdir, environment, limit)
+        # The others' kernels are forked from a server of this environment, which has imported
+        # what it has of warm_kernels.PRELOAD (lrcore and PyTorch from the wheel's install).
+        found = _importable(fresh_python, *warm_kernels.PRELOAD)
+        preload = [module for module, origin in found.items() if origin]
+        with warm_kernels.warm_kernel_server(environment, preload, python=fresh_python) as warm:
+            argv = warm_kernels.kernel_argv(warm[warm_kernels.SERVER_VARIABLE], python=fresh_python)
+            _kernel_spec(kernels, "fresh-warm", argv)
+            await asyncio.gather(
+                *(_run_notebook(notebooks[p], "fresh-warm", kernels, workdir, environment, limit) for p in rest)
+            )
 
     # In a thread of its own: Playwright's sync API (the browser fixture) runs an event loop in this one.
     with ThreadPoolExecutor(1) as thread:
