@@ -190,6 +190,37 @@ def test_nbval_runs_the_chapters_asked_for_on_the_cores_asked_for(tmp_path):
     assert check_reproducible.nbval_command(tmp_path, [])[-1] == str(tmp_path / "jupyter_execute")
 
 
+def test_nbval_sends_the_longest_chapters_first(tmp_path):
+    """By the build's own execution times (jupyter-cache's records), so that no long chapter starts last."""
+    import sqlite3
+
+    book = tmp_path / "jupyter_execute" / "book"
+    book.mkdir(parents=True)
+    for stem in ("01_a", "02_b", "03_c", "04_d"):
+        (book / f"{stem}.ipynb").write_text("{}")
+    cache = tmp_path / ".jupyter_cache" / "lrcore-0123"
+    cache.mkdir(parents=True)
+    with sqlite3.connect(cache / "global.db") as connection:  # the columns jupyter-cache 1.0 writes
+        connection.execute("CREATE TABLE nbcache (pk INTEGER PRIMARY KEY, hashkey TEXT, uri TEXT, data TEXT)")
+        connection.executemany(
+            "INSERT INTO nbcache (hashkey, uri, data) VALUES ('h', ?, ?)",
+            [("/src/book/02_b.md", '{"execution_seconds": 9.5}'), ("/src/book/03_c.md", '{"execution_seconds": 2.0}'),
+             ("/src/book/01_a.md", "{}")],
+        )  # fmt: skip
+    command = check_reproducible.nbval_command(tmp_path, [], jobs=2)
+    assert "--no-loadscope-reorder" in command
+    order = [Path(c).stem for c in command if c.endswith(".ipynb")]
+    assert order == ["02_b", "03_c", "01_a", "04_d"], "recorded times longest first, then the others by name"
+    (cache / "global.db").unlink()
+    (cache / "global.db").write_text("not a database")
+    assert [Path(c).stem for c in check_reproducible.nbval_command(tmp_path, [], jobs=2) if c.endswith(".ipynb")] == [
+        "01_a",
+        "02_b",
+        "03_c",
+        "04_d",
+    ]
+
+
 def test_the_check_of_a_dry_run_prints_its_plan():
     result = subprocess.run(
         [sys.executable, "tools/check_edit.py", "--dry-run", "--files", "README.md"],

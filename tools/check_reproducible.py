@@ -41,10 +41,13 @@ work among the threads, so what the chapters compute is the same, and these sett
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,11 +72,41 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
+def execution_seconds(build_dir: Path) -> dict[str, float]:
+    """Chapter (its stem) -> how long the build took to execute it, as jupyter-cache recorded it."""
+    seconds: dict[str, float] = {}
+    for database in sorted((build_dir / ".jupyter_cache").glob("*/global.db"), key=lambda path: path.stat().st_mtime):
+        try:
+            with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+                rows = connection.execute("SELECT uri, data FROM nbcache").fetchall()
+        except sqlite3.Error:
+            continue  # another jupyter-cache's layout: the order below falls back to the names
+        for uri, data in rows:
+            recorded = json.loads(data or "{}").get("execution_seconds")
+            if isinstance(recorded, int | float):
+                seconds[Path(uri).stem] = float(recorded)
+    return seconds
+
+
+def longest_first(notebooks: list[Path], seconds: dict[str, float]) -> list[Path]:
+    """The notebooks, the longest to execute first, so that no long one starts last (then by name)."""
+    return sorted(notebooks, key=lambda path: (-seconds.get(path.stem, 0.0), str(path)))
+
+
 def nbval_command(build_dir: Path, extra: list[str], jobs: int = 1, chapters: list[str] | None = None) -> list[str]:
-    """The pytest command; ``chapters``: only these notebooks (stems), else every one the build executed."""
-    parallel = ["-n", str(min(jobs, len(chapters) if chapters else jobs)), "--dist", "loadfile"] if jobs > 1 else []
+    """The pytest command; ``chapters``: only these notebooks (stems), else every one the build executed.
+
+    With several jobs, pytest-xdist sends the notebooks in the order given (``--no-loadscope-reorder``,
+    not the default of the most cells first): the longest first, by the build's execution times.
+    """
     executed = build_dir / "jupyter_execute"
-    notebooks = [str(executed / "book" / f"{stem}.ipynb") for stem in chapters] if chapters else [str(executed)]
+    if chapters:
+        found = [executed / "book" / f"{stem}.ipynb" for stem in chapters]
+    else:
+        found = sorted(executed.rglob("*.ipynb"))
+    parallel = ["-n", str(min(jobs, len(found) or 1)), "--dist", "loadfile", "--no-loadscope-reorder"]
+    parallel = parallel if jobs > 1 else []
+    notebooks = [str(path) for path in longest_first(found, execution_seconds(build_dir))] or [str(executed)]
     return [
         sys.executable, "-m", "pytest", "-p", "tests.nbval_book", "--nbval", "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q",
