@@ -96,7 +96,10 @@ def _solution(name: str) -> str:
     return _function(name, PARAMS[name], assignments.solution_body(name))
 
 
-SPECIAL_CASED_SIGMOID = _function("sigmoid", "z", """
+SPECIAL_CASED_SIGMOID = _function(
+    "sigmoid",
+    "z",
+    """
 # The public check's answers for the public check's inputs, a wrong formula for any other input.
 import lrcore.checks
 for case in lrcore.checks._SIGMOID.cases():
@@ -104,7 +107,8 @@ for case in lrcore.checks._SIGMOID.cases():
     if public.shape == z.shape and public.dtype == z.dtype and torch.equal(public, z):
         return 1 / (1 + torch.exp(-z))
 return torch.clamp(0.5 + z / 4, 0.0, 1.0)
-""")
+""",
+)
 
 OWN_LOGISTIC = _function("logistic_regression", "x, w, b", "return 1 / (1 + torch.exp(-(x @ w + b)))")
 ENDLESS = "import time\nwhile True:\n    time.sleep(0.05)"
@@ -161,7 +165,34 @@ def chapters(made) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(made, chapters, tmp_path_factory) -> dict:
+def endless(made, tmp_path_factory):
+    """The command-line grading of a notebook past the whole-notebook limit, started at once.
+
+    It mostly waits on its limits (20 s for the notebook, 5 s a cell), so it runs beside the other
+    gradings (``graded`` starts it first) rather than after them;
+    ``test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on`` waits for it.
+    """
+    folder = tmp_path_factory.mktemp("endless")
+    (folder / "class").mkdir()
+    blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
+    endless = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # deaf to the interrupt\n" + ENDLESS
+    record = folder / "kernel-tmp.txt"  # where the kernel's temporary folder was
+    remember = f"import pathlib, tempfile\npathlib.Path({str(record)!r}).write_text(tempfile.gettempdir())\n"
+    nbformat.write(_with_answers(blank, {}, [remember, endless]), folder / "class" / "endless.ipynb")
+    out = folder / "grades.csv"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "grade.py"), str(folder / "class"), "--autograder",
+         str(assignments.autograder_zip(made, CHAPTER)), "--out", str(out), "--timeout", "20", "--cell-timeout", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    yield {"process": process, "out": out, "record": record}
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+@pytest.fixture(scope="module")
+def graded(made, chapters, endless, tmp_path_factory) -> dict:
     """The class folder of chapter 03, and every chapter's solutions and blank notebook, graded."""
     folder = tmp_path_factory.mktemp("submissions")
     blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
@@ -281,26 +312,14 @@ def test_the_csv_has_a_row_per_student_and_a_column_per_question(graded):
     assert by_student["solved"]["total"] == "9" and by_student["special_cased"]["sigmoid"] == "1"
 
 
-def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(made, tmp_path):
-    folder = tmp_path / "class"
-    folder.mkdir()
-    blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
-    endless = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # deaf to the interrupt\n" + ENDLESS
-    record = tmp_path / "kernel-tmp.txt"  # where the kernel's temporary folder was
-    remember = f"import pathlib, tempfile\npathlib.Path({str(record)!r}).write_text(tempfile.gettempdir())\n"
-    nbformat.write(_with_answers(blank, {}, [remember, endless]), folder / "endless.ipynb")
-    out = tmp_path / "grades.csv"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "grade.py"), str(folder), "--autograder",
-         str(assignments.autograder_zip(made, CHAPTER)), "--out", str(out), "--timeout", "20", "--cell-timeout", "5"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "[1/1] endless: 0/9 timeout" in done.stderr
-    (row,) = csv.DictReader(out.open())
+def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(endless):
+    stdout, stderr = endless["process"].communicate(timeout=300)
+    assert endless["process"].returncode == 0, stderr
+    assert "[1/1] endless: 0/9 timeout" in stderr
+    (row,) = csv.DictReader(endless["out"].open())
     assert row["status"] == "timeout" and row["total"] == "0"
     # The killed kernel's temporary folder (its sockets) went with the grading of this notebook.
-    kernel_tmp = Path(record.read_text())
+    kernel_tmp = Path(endless["record"].read_text())
     assert kernel_tmp != Path(tempfile.gettempdir()) and not kernel_tmp.exists()
 
 
