@@ -6,7 +6,8 @@ first). Every notebook is generated into ``tmp_path`` and executed by a Jupyter 
 (nbclient), cell by cell. With the stubs as generated, no cell may raise, and every check cell
 must print failures and return False. Then, in the same kernel, each stub cell is replaced by
 lrcore's own source of the function and re-run, and every check cell re-run must return True:
-a learner who writes lrcore's code passes. The notebooks run concurrently, one kernel each.
+a learner who writes lrcore's code passes. The notebooks run concurrently, one kernel each,
+forked from a server that has imported PyTorch once (``tools/warm_kernels.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
+import json
 import os
 import re
 import sys
@@ -27,11 +29,15 @@ import lrcore
 import lrcore.checks
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import warm_kernels  # noqa: E402
+
 TOOL = ROOT / "tools" / "student_notebooks.py"
 #: The chapter notebooks of the built site, which the exercise notebooks are made from.
 CHAPTER_NOTEBOOKS = Path(os.environ.get("LRBOOK_BUILD_DIR", ROOT / "_build")).resolve() / "html/_downloads/notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-CONCURRENT_KERNELS = 6  # one kernel per notebook; each spends most of its time importing
+CONCURRENT_KERNELS = 6  # one kernel per notebook
+WARM_KERNEL = "lrbook-warm"
 
 
 def _load_tool():
@@ -75,7 +81,7 @@ async def _run(path: Path, limit: asyncio.Semaphore) -> dict:
     """Run the notebook as generated, then with every stub replaced by lrcore's code."""
     notebook = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(path.parent)}}  # the kernel's working directory
-    client = NotebookClient(notebook, kernel_name="python3", timeout=300, resources=resources)
+    client = NotebookClient(notebook, kernel_name=WARM_KERNEL, timeout=300, resources=resources)
     async with limit, client.async_setup_kernel():
         for index, cell in enumerate(notebook.cells):
             await client.async_execute_cell(cell, index)  # raises CellExecutionError if a cell raises
@@ -98,13 +104,23 @@ def generated(tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def runs(generated) -> dict[str, dict]:
+def runs(generated, tmp_path_factory) -> dict[str, dict]:
     async def run_all():
         limit = asyncio.Semaphore(CONCURRENT_KERNELS)
         results = await asyncio.gather(*(_run(path, limit) for path in generated))
         return {path.name: result for path, result in zip(generated, results, strict=True)}
 
-    return asyncio.run(run_all())
+    # The kernels are forked from a server that has imported PyTorch and the rest once, as strict
+    # nbval's are (tools/warm_kernels.py): each had spent most of its time importing them.
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    with warm_kernels.warm_kernel_server(dict(os.environ)) as server, pytest.MonkeyPatch.context() as patch:
+        argv = warm_kernels.kernel_argv(server[warm_kernels.SERVER_VARIABLE])
+        spec = jupyter / "kernels" / WARM_KERNEL
+        spec.mkdir(parents=True)
+        kernel = {"argv": argv, "display_name": "warm", "language": "python"}
+        spec.joinpath("kernel.json").write_text(json.dumps(kernel))
+        patch.setenv("JUPYTER_PATH", str(jupyter))
+        return asyncio.run(run_all())
 
 
 # ---------------------------------------------------------------------------- generation

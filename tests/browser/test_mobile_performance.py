@@ -11,19 +11,22 @@ budgets that do not depend on how fast or busy the test machine is:
 - no formula left for the reader's browser to typeset (a MathJax script, or TeX outside code):
   the build prerenders math (``book/_ext/prerender_math.py``).
 
-Largest contentful paint and total blocking time are timings: each test's message carries them,
-with an estimate of Lighthouse 12's mobile performance score computed from them with
-Lighthouse's scoring formula (``tools/lighthouse_score.py``; not Lighthouse), a page below 0.9
-flagged. No test asserts them, since a timed test on a shared machine measures the machine (the
+Largest contentful paint and total blocking time are timings: each test prints them (and a
+failing test's message carries them), with an estimate of Lighthouse 12's mobile performance
+score computed from them with Lighthouse's scoring formula (``tools/lighthouse_score.py``; not
+Lighthouse), a page below 0.9 flagged. No test asserts them, since a timed test on a shared machine measures the machine (the
 project's rule: speed is reported, never asserted). ``python tests/browser/mobile_profile.py``
 prints them for every page, as the README's table reports them. Their targets (LCP <= 2.5 s,
 TBT <= 200 ms, score >= 0.9) are in the README.
 
 Two planted pages prove the budgets bite: a page with a heavy script, and a page with a formula
-left for the browser. The pages are measured one after the other, and `make browser` runs this
-module alone, after the parallel pass: beside the other worker, once it was running every chapter
-in a fresh environment, one page's load under the 4x CPU slowdown passed its 120-second limit
-(two fresh-clone runs, chapters 16 and 03). Under pytest-xdist, all of them go to one group.
+left for the browser. The pages are measured one after the other, never beside other work at the
+same priority: the 4x CPU slowdown makes a page's main thread wait by spinning, and beside the
+other worker (once it was running every chapter in a fresh environment) one page's load passed
+its 120-second limit in two fresh-clone runs (chapters 16 and 03), as one run in four did with
+two pages at once. `make browser` runs this module alone, after the parallel pass; `make test`
+runs it beside `make reproducible` at the lowest priority (nice 19), which takes only what the
+pages leave of the cores. Under pytest-xdist, all of them go to one group.
 """
 
 from __future__ import annotations
