@@ -14,10 +14,10 @@ budgets that do not depend on how fast or busy the test machine is:
 Largest contentful paint and total blocking time are timings: each test prints them (and a
 failing test's message carries them), with an estimate of Lighthouse 12's mobile performance
 score computed from them with Lighthouse's scoring formula (``tools/lighthouse_score.py``; not
-Lighthouse), a page below 0.9 flagged. No test asserts them, since a timed test on a shared machine measures the machine (the
-project's rule: speed is reported, never asserted). ``python tests/browser/mobile_profile.py``
-prints them for every page, as the README's table reports them. Their targets (LCP <= 2.5 s,
-TBT <= 200 ms, score >= 0.9) are in the README.
+Lighthouse), a page below 0.9 flagged. No test asserts them, since a timed test on a shared
+machine measures the machine (the project's rule: speed is reported, never asserted). ``python
+tests/browser/mobile_profile.py`` prints them for every page, as the README's table reports
+them. Their targets (LCP <= 2.5 s, TBT <= 200 ms, score >= 0.9) are in the README.
 
 Two planted pages prove the budgets bite: a page with a heavy script, and a page with a formula
 left for the browser. The pages are measured one after the other, never beside other work at the
