@@ -121,6 +121,16 @@ IMAGES_JS = """async () => {
                              complete: img.complete, naturalWidth: img.naturalWidth}));
 }"""
 
+#: Per formula element: its containers, and whether each holds assistive MathML; MathJax's scripts.
+TYPESET_JS = """() => ({
+  formulas: [...document.querySelectorAll('span.math, div.math')].map(element =>
+    [...element.querySelectorAll('mjx-container')].map(c => !!c.querySelector('mjx-assistive-mml > math'))),
+  article: document.querySelectorAll('.bd-article span.math, .bd-article div.math').length,
+  containers: document.querySelectorAll('mjx-container').length,
+  scripts: [...document.scripts].filter(s => /mathjax/i.test(s.src) || /window\\.MathJax\\b/.test(s.textContent))
+    .map(s => s.src || s.textContent.slice(0, 60)),
+})"""
+
 #: The formulas of the article, how many MathJax typeset, its errors, and the article's text
 #: outside code (where a raw delimiter would show untypeset TeX).
 MATH_JS = """() => {

@@ -38,6 +38,7 @@ from book_site import (
     SCREENSHOTS,
     SITE,
     TOC_PAGES,
+    TYPESET_JS,
     find_chromium,
     page_id,
 )
@@ -117,6 +118,7 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # every request, in order
 
 
 def is_foreign(url: str, port: int | None) -> bool:
@@ -193,6 +195,7 @@ async def _audit_page(browser, base: str, path: str, jobs: asyncio.Semaphore) ->
         port = urlsplit(base).port
 
         async def route(route):
+            visit.requests.append(route.request.url)
             if is_foreign(route.request.url, port):
                 visit.foreign_requests.append(route.request.url)
                 await route.abort("blockedbyclient")
@@ -209,6 +212,7 @@ async def _audit_page(browser, base: str, path: str, jobs: asyncio.Semaphore) ->
         await page.evaluate(FONTS_READY_JS)  # MathJax's fonts, fetched after "load"
         images = await page.evaluate(IMAGES_JS)
         math = await page.evaluate(MATH_JS)
+        typeset = await page.evaluate(TYPESET_JS)  # before axe's script is added
         notebooks = await page.eval_on_selector_all(NOTEBOOK_LINK, "links => links.map(a => a.href)")
         await page.screenshot(path=str(SCREENSHOTS / f"{page_id(path)}.png"), full_page=True, animations="disabled")
         await page.add_script_tag(path=str(AXE))
@@ -221,6 +225,7 @@ async def _audit_page(browser, base: str, path: str, jobs: asyncio.Semaphore) ->
             "visit": visit,
             "images": images,
             "math": math,
+            "typeset": typeset,
             "notebook_links": notebooks,
             "violations": axe["violations"],
         }

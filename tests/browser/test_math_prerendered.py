@@ -2,7 +2,8 @@
 
 Every page of the table of contents loads no MathJax, shows no raw TeX, holds one
 ``<mjx-container>`` with assistive MathML per formula Sphinx wrote (counted in the page's
-doctree, so a formula lost on the way is seen), and its equation links land on equations.
+doctree, so a formula lost on the way is seen), and its equation links land on equations; each
+page is checked in the one visit the page audit makes of it (``audit``, conftest.py).
 Positive controls: a page with one formula left untypeset, and one that loads MathJax, fail
 the same checks. A few equations look as MathJax in the browser draws them, light and dark
 (the page with its TeX put back and MathJax loaded, screenshots compared pixel by pixel), and
@@ -19,19 +20,10 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from book_site import BUILD, MATH_JS, RAW_DELIMITERS, SITE, TOC_PAGES, page_id
+from book_site import BUILD, MATH_JS, RAW_DELIMITERS, SITE, TOC_PAGES, TYPESET_JS, page_id
 
 pages = pytest.mark.parametrize("path", TOC_PAGES, ids=page_id)
 
-#: Per formula element: its containers, and whether each holds assistive MathML; MathJax's scripts.
-PAGE_JS = """() => ({
-  formulas: [...document.querySelectorAll('span.math, div.math')].map(element =>
-    [...element.querySelectorAll('mjx-container')].map(c => !!c.querySelector('mjx-assistive-mml > math'))),
-  article: document.querySelectorAll('.bd-article span.math, .bd-article div.math').length,
-  containers: document.querySelectorAll('mjx-container').length,
-  scripts: [...document.scripts].filter(s => /mathjax/i.test(s.src) || /window\\.MathJax\\b/.test(s.textContent))
-    .map(s => s.src || s.textContent.slice(0, 60)),
-})"""
 MATHJAX_REQUEST = re.compile(r"/mathjax/.*\.js$")
 
 
@@ -48,8 +40,11 @@ def doctree_formulas(docname: str) -> int | None:
 
 def problems(page, requests: list[str], expected: int | None) -> list[str]:
     """What keeps the loaded page from being prerendered math: [] when nothing does."""
-    found = page.evaluate(PAGE_JS)
-    math = page.evaluate(MATH_JS)
+    return problems_seen(page.evaluate(TYPESET_JS), page.evaluate(MATH_JS), requests, expected)
+
+
+def problems_seen(found: dict, math: dict, requests: list[str], expected: int | None) -> list[str]:
+    """``problems`` from what a visit recorded: ``TYPESET_JS``'s and ``MATH_JS``'s results, the requests."""
     out = [f"loads MathJax: {s}" for s in found["scripts"]]
     out += [f"requested {url}" for url in requests if MATHJAX_REQUEST.search(urlsplit(url).path)]
     for number, containers in enumerate(found["formulas"], 1):
@@ -76,12 +71,11 @@ def load(browser, url: str, **options):
 
 
 @pages
-def test_page_arrives_with_its_formulas_typeset(browser, server, path):
-    context, page, requests = load(browser, server + path)
-    try:
-        assert problems(page, requests, doctree_formulas(path.removesuffix(".html"))) == []
-    finally:
-        context.close()
+def test_page_arrives_with_its_formulas_typeset(audit, path):
+    """From the audit's visit of the page (conftest.py), which records what ``problems`` reads."""
+    visit = audit(path)
+    expected = doctree_formulas(path.removesuffix(".html"))
+    assert problems_seen(visit["typeset"], visit["math"], visit["visit"].requests, expected) == []
 
 
 def _targets(path: str) -> list[tuple[str, str]]:
