@@ -1,12 +1,12 @@
 # make book : create .venv, install the pinned requirements and lrcore (Python only: MathJax and
 #             axe-core come from Python packages), build _build/html
-# make test : build, lint, unit tests, strict nbval on the notebooks the build executed, then the
-#             built site: its links and anchors (no browser), the PDF, the browser tests (any
-#             Chromium or Chrome the machine has; .ci/run installs Debian's), and last the phone
-#             profile's pages beside strict nbval under other thread counts and CPU code path
+# make test : build, lint, unit tests beside strict nbval on the notebooks the build executed,
+#             then the built site: its links and anchors (no browser), the PDF, the browser tests
+#             (any Chromium or Chrome the machine has; .ci/run installs Debian's), and last the
+#             phone profile's pages beside strict nbval under other thread counts and CPU code path
 #             (reproducible). Every stage keeps every core busy (pytest-xdist; nbval chapter by
-#             chapter; the reproducible runs on the core the phone pages leave), with results that
-#             do not depend on it.
+#             chapter; nbval at low priority on what the unit tests and the phone pages leave),
+#             with results that do not depend on it.
 # make check: after an edit, the checks of what changed (tools/check_edit.py): lint, the
 #             incremental build, the unit tests and strict nbval of the chapters the edit reaches,
 #             the links. It says what it skipped; `make test` runs everything.
@@ -19,7 +19,7 @@ SITE := _build/html/index.html
 JOBS ?= auto
 UNIT_TESTS := tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
 
-.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser browser-parallel browser-phone phone-beside-reproducible bench bench-build clean fuzz assignments
+.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser browser-parallel browser-phone phone-beside-reproducible unit-beside-nbval bench bench-build clean fuzz assignments
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); the build also
@@ -43,8 +43,29 @@ $(SITE):
 
 # `make assignments` is not a stage: tests/test_assignments.py makes every assignment with the same
 # tool and grades every chapter's solutions with its autograder (what `otter assign` runs on the way).
-# The last stage runs the phone profile's pages beside `make reproducible` (phone-beside-reproducible).
-test: book lint unit nbval links site-weight pdf-check browser-parallel phone-beside-reproducible
+# Two stages run a second one beside them at the lowest priority, on what they leave of the cores
+# (`beside` below): the unit tests beside `make nbval`, the phone profile's pages beside `make
+# reproducible`.
+test: book lint unit-beside-nbval links site-weight pdf-check browser-parallel phone-beside-reproducible
+
+# $(call beside,COMMAND,TARGET): `make TARGET` at nice 19 in the background while COMMAND runs;
+# TARGET's output is printed after COMMAND's, and the recipe fails if either failed. TARGET takes
+# only what COMMAND leaves of the cores (nice 19 weighs 15 against 1024), and what it checks does
+# not depend on its speed.
+define beside
+	@log=$$(mktemp); \
+	echo "make $(2) at nice 19, beside: $(1) (its output follows)"; \
+	nice -n 19 $(MAKE) --no-print-directory $(2) > $$log 2>&1 & background=$$!; \
+	$(1); foreground=$$?; \
+	wait $$background; status=$$?; cat $$log; rm -f $$log; \
+	echo "$(1): exit $$foreground; make $(2): exit $$status"; \
+	test $$foreground -eq 0 && test $$status -eq 0
+endef
+
+# The unit tests leave about a tenth of the cores idle (tests that wait on a time limit, a kernel's
+# start, the end of a group).
+unit-beside-nbval: $(INSTALLED)
+	$(call beside,$(MAKE) --no-print-directory unit,nbval)
 
 # For instructors: one otter-grader assignment per chapter with student exercises, made from the
 # built site's chapter notebooks (the same source as the exercise notebooks), into
@@ -119,16 +140,9 @@ browser-phone: $(INSTALLED) | $(SITE)
 # environment running every chapter), a page's load under the slowdown sometimes never finished
 # (120-second limit; 1 run in 4 with two pages at once, in two fresh-clone runs beside the fresh
 # environment). So the other core runs `make reproducible` at the lowest priority (nice 19): it
-# takes what the pages leave, and what it shows does not depend on its speed. Its output is
-# printed after the pages' results.
+# takes what the pages leave (`beside`).
 phone-beside-reproducible: $(INSTALLED) | $(SITE)
-	@log=$$(mktemp); \
-	echo "make reproducible at nice 19, beside the phone profile's pages (its output follows theirs)"; \
-	nice -n 19 $(MAKE) --no-print-directory reproducible > $$log 2>&1 & reproducible=$$!; \
-	$(BROWSER_PYTEST) $(PHONE_TESTS); phone=$$?; \
-	wait $$reproducible; status=$$?; cat $$log; rm -f $$log; \
-	echo "phone profile's pages: exit $$phone; make reproducible: exit $$status"; \
-	test $$phone -eq 0 && test $$status -eq 0
+	$(call beside,$(MAKE) --no-print-directory browser-phone,reproducible)
 
 # lrcore's contract, deeper: the property-based tests of tests/test_properties*.py with fresh random
 # examples, 2000 per property in test_properties.py and 50 times `make unit`'s count in the others
