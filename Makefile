@@ -1,11 +1,11 @@
 # make book : create .venv, install the pinned requirements and lrcore (Python only: MathJax and
 #             axe-core come from Python packages), build _build/html
-# make test : build, lint, unit tests beside strict nbval on the notebooks the build executed,
-#             then the built site: its links and anchors (no browser), the PDF, the browser tests
-#             (any Chromium or Chrome the machine has; .ci/run installs Debian's), and last the
-#             phone profile's pages beside strict nbval under other thread counts and CPU code path
+# make test : build, lint, unit tests, strict nbval on the notebooks the build executed, then the
+#             built site: its links and anchors (no browser), the PDF, the browser tests (any
+#             Chromium or Chrome the machine has; .ci/run installs Debian's), and last the phone
+#             profile's pages beside strict nbval under other thread counts and CPU code path
 #             (reproducible). Every stage keeps every core busy (pytest-xdist; nbval chapter by
-#             chapter; nbval at low priority on what the unit tests and the phone pages leave),
+#             chapter; the reproducible runs at low priority on the core the phone pages leave),
 #             with results that do not depend on it.
 # make check: after an edit, the checks of what changed (tools/check_edit.py): lint, the
 #             incremental build, the unit tests and strict nbval of the chapters the edit reaches,
@@ -19,7 +19,7 @@ SITE := _build/html/index.html
 JOBS ?= auto
 UNIT_TESTS := tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
 
-.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser browser-parallel browser-phone phone-beside-reproducible unit-beside-nbval bench bench-build clean fuzz assignments
+.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser browser-parallel browser-phone phone-beside-reproducible bench bench-build clean fuzz assignments
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); the build also
@@ -43,10 +43,10 @@ $(SITE):
 
 # `make assignments` is not a stage: tests/test_assignments.py makes every assignment with the same
 # tool and grades every chapter's solutions with its autograder (what `otter assign` runs on the way).
-# Two stages run a second one beside them at the lowest priority, on what they leave of the cores
-# (`beside` below): the unit tests beside `make nbval`, the phone profile's pages beside `make
-# reproducible`.
-test: book lint unit-beside-nbval links site-weight pdf-check browser-parallel phone-beside-reproducible
+# The last stage runs `make reproducible` beside the phone profile's pages, at the lowest priority
+# (phone-beside-reproducible). Beside the unit tests, `make nbval` at nice 19 made the two stages
+# 24 s slower, not faster (a fresh-clone run): the unit tests leave no core idle for long.
+test: book lint unit nbval links site-weight pdf-check browser-parallel phone-beside-reproducible
 
 # $(call beside,COMMAND,TARGET): `make TARGET` at nice 19 in the background while COMMAND runs;
 # TARGET's output is printed after COMMAND's, and the recipe fails if either failed. TARGET takes
@@ -62,10 +62,6 @@ define beside
 	test $$foreground -eq 0 && test $$status -eq 0
 endef
 
-# The unit tests leave about a tenth of the cores idle (tests that wait on a time limit, a kernel's
-# start, the end of a group).
-unit-beside-nbval: $(INSTALLED)
-	$(call beside,$(MAKE) --no-print-directory unit,nbval)
 
 # For instructors: one otter-grader assignment per chapter with student exercises, made from the
 # built site's chapter notebooks (the same source as the exercise notebooks), into
