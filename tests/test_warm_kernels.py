@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,20 @@ def kernel_manager(server: str, kernels: Path) -> KernelManager:
     return KernelManager(kernel_name="warm", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
 
 
+@contextmanager
+def running(manager: KernelManager, folder: Path, now: bool = False, **start):
+    """``manager``'s kernel started in ``folder`` and its ready client; shut down after (``now``: killed)."""
+    manager.start_kernel(cwd=str(folder), **start)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=now)
+
+
 def run(client, code: str, timeout: float = 60) -> dict:
     """Execute ``code``; its reply and the outputs it sent, by type."""
     outputs: dict[str, list] = {}
@@ -86,16 +101,8 @@ def gone_within(pid: int, seconds: float) -> bool:
 
 def fresh_kernel_path(folder: Path) -> list[str]:
     """``sys.path`` in a kernel started from nothing in ``folder``, as the build starts one."""
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(folder))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with running(KernelManager(kernel_name="python3"), folder) as client:
         return json.loads(stdout(run(client, "import json, sys; print(json.dumps(sys.path))")))
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel()
 
 
 def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tmp_path, monkeypatch):
@@ -103,11 +110,7 @@ def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tm
     (tmp_path / "tmp").mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the server has found its temporary folder already
     manager = kernel_manager(server, tmp_path / "kernels")
-    manager.start_kernel(cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with running(manager, tmp_path) as client:
         result = run(
             client,
             "import os, sys, json\n"
@@ -128,20 +131,13 @@ def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tm
         assert set(seen["names"]) <= {"In", "Out", "exit", "quit", "get_ipython", "open", "os", "sys", "json"}
         error = run(client, "decimal")
         assert error["reply"]["status"] == "error" and error["reply"]["ename"] == "NameError"
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel()
     assert gone_within(seen["pid"], 10)
     assert manager.provisioner is None or manager.provisioner.process is None
 
 
 def test_a_figure_shows_inline_and_an_interrupt_reaches_the_kernel(server, tmp_path):
     manager = kernel_manager(server, tmp_path / "kernels")
-    manager.start_kernel(cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with running(manager, tmp_path) as client:
         figure = run(client, "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")
         assert [d for d in figure.get("display_data", []) if "image/png" in d["data"]], figure
         started = time.monotonic()
@@ -160,22 +156,11 @@ def test_a_figure_shows_inline_and_an_interrupt_reaches_the_kernel(server, tmp_p
                 break
             time.sleep(0.1)
         assert after["status"] == "ok" and after["user_expressions"]["two"]["data"]["text/plain"] == "2", after
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel()
 
 
 def test_a_killed_launcher_takes_its_kernel_with_it(server, tmp_path):
-    manager = kernel_manager(server, tmp_path / "kernels")
-    manager.start_kernel(cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with running(kernel_manager(server, tmp_path / "kernels"), tmp_path, now=True) as client:  # nbval's way: SIGKILL
         pid = int(stdout(run(client, "import os; print(os.getpid())")))
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)  # nbval's way: SIGKILL to the launcher
     assert gone_within(pid, 10), "the kernel outlived its launcher"
 
 
@@ -223,11 +208,7 @@ def test_openblas_threads_of_a_variant_come_back_in_the_forked_kernel(tmp_path):
     environment = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
     with warm_kernels.warm_kernel_server(environment, preload=("numpy", "threadpoolctl")) as extra:
         manager = kernel_manager(extra[warm_kernels.SERVER_VARIABLE], tmp_path / "kernels")
-        manager.start_kernel(cwd=str(tmp_path), env=environment)
-        client = manager.client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=60)
+        with running(manager, tmp_path, env=environment) as client:
             code = (
                 "import json, os, numpy, threadpoolctl\n"
                 "before = len(os.listdir('/proc/self/task'))\n"
@@ -237,9 +218,6 @@ def test_openblas_threads_of_a_variant_come_back_in_the_forked_kernel(tmp_path):
                 "print(json.dumps([float(product[0, 0]), pools, len(os.listdir('/proc/self/task')) - before]))"
             )
             value, pools, started = json.loads(stdout(run(client, code)))
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel()
     assert value == 400.0
     assert pools and set(pools) == {2}
     assert started == 1, "the product started OpenBLAS's pool again: one thread beside the kernel's"
