@@ -190,35 +190,25 @@ def test_nbval_runs_the_chapters_asked_for_on_the_cores_asked_for(tmp_path):
     assert check_reproducible.nbval_command(tmp_path, [])[-1] == str(tmp_path / "jupyter_execute")
 
 
-def test_nbval_sends_the_longest_chapters_first(tmp_path):
-    """By the build's own execution times (jupyter-cache's records), so that no long chapter starts last."""
-    import sqlite3
+def test_without_fork_the_settings_run_in_kernels_started_from_nothing(tmp_path, monkeypatch, capsys):
+    """No warm server where forking is not supported (Windows): nbval keeps its own kernels."""
+    (tmp_path / "jupyter_execute" / "book").mkdir(parents=True)
+    (tmp_path / "jupyter_execute" / "book" / "01_a.ipynb").write_text("{}")
+    warm = check_reproducible.warm_kernels
+    monkeypatch.setattr(warm, "SUPPORTED", False)
+    monkeypatch.delenv(warm.SERVER_VARIABLE, raising=False)
+    environments = []
 
-    book = tmp_path / "jupyter_execute" / "book"
-    book.mkdir(parents=True)
-    for stem in ("01_a", "02_b", "03_c", "04_d"):
-        (book / f"{stem}.ipynb").write_text("{}")
-    cache = tmp_path / ".jupyter_cache" / "lrcore-0123"
-    cache.mkdir(parents=True)
-    with sqlite3.connect(cache / "global.db") as connection:  # the columns jupyter-cache 1.0 writes
-        connection.execute("CREATE TABLE nbcache (pk INTEGER PRIMARY KEY, hashkey TEXT, uri TEXT, data TEXT)")
-        connection.executemany(
-            "INSERT INTO nbcache (hashkey, uri, data) VALUES ('h', ?, ?)",
-            [("/src/book/02_b.md", '{"execution_seconds": 9.5}'), ("/src/book/03_c.md", '{"execution_seconds": 2.0}'),
-             ("/src/book/01_a.md", "{}")],
-        )  # fmt: skip
-    command = check_reproducible.nbval_command(tmp_path, [], jobs=2)
-    assert "--no-loadscope-reorder" in command
-    order = [Path(c).stem for c in command if c.endswith(".ipynb")]
-    assert order == ["02_b", "03_c", "01_a", "04_d"], "recorded times longest first, then the others by name"
-    (cache / "global.db").unlink()
-    (cache / "global.db").write_text("not a database")
-    assert [Path(c).stem for c in check_reproducible.nbval_command(tmp_path, [], jobs=2) if c.endswith(".ipynb")] == [
-        "01_a",
-        "02_b",
-        "03_c",
-        "04_d",
-    ]
+    def run(command, cwd, env):
+        environments.append(env)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(check_reproducible.subprocess, "run", run)
+    argv = ["check_reproducible.py", "--build-dir", str(tmp_path), "--variant", "threads-2", "--jobs", "1"]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert check_reproducible.main() == 0
+    assert warm.SERVER_VARIABLE not in environments[0] and environments[0]["OMP_NUM_THREADS"] == "2"
+    assert "every kernel starts from nothing" in capsys.readouterr().out
 
 
 def test_the_check_of_a_dry_run_prints_its_plan():

@@ -23,11 +23,10 @@ from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import chapter_kernels  # noqa: E402
 import warm_kernels  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not chapter_kernels.IPC_SUPPORTED, reason="fork and Unix sockets: POSIX only")
+#: The tests of the server itself; the fallback's tests (at the end) run everywhere.
+needs_fork = pytest.mark.skipif(not warm_kernels.SUPPORTED, reason="fork and Unix sockets: POSIX only")
 PRELOAD = ("json", "decimal")
 
 
@@ -43,7 +42,8 @@ def server(monkeypatch, tmp_path):
     assert not Path(extra[warm_kernels.SERVER_VARIABLE]).parent.exists(), "the server's folder was left behind"
 
 
-def kernel_manager(server: str, kernels: Path) -> KernelManager:
+def kernel_manager(server: str | None, kernels: Path) -> KernelManager:
+    """A manager of the kernel spec ``warm_kernels.kernel_argv(server)`` (None: a kernel from nothing)."""
     spec = kernels / "warm"
     spec.mkdir(parents=True, exist_ok=True)
     spec.joinpath("kernel.json").write_text(
@@ -105,6 +105,7 @@ def fresh_kernel_path(folder: Path) -> list[str]:
         return json.loads(stdout(run(client, "import json, sys; print(json.dumps(sys.path))")))
 
 
+@needs_fork
 def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tmp_path, monkeypatch):
     monkeypatch.setenv("LRBOOK_ONLY_IN_THE_LAUNCHER", "yes")
     (tmp_path / "tmp").mkdir()
@@ -135,6 +136,7 @@ def test_a_forked_kernel_runs_in_the_launchers_folder_and_environment(server, tm
     assert manager.provisioner is None or manager.provisioner.process is None
 
 
+@needs_fork
 def test_a_figure_shows_inline_and_an_interrupt_reaches_the_kernel(server, tmp_path):
     manager = kernel_manager(server, tmp_path / "kernels")
     with running(manager, tmp_path) as client:
@@ -158,12 +160,14 @@ def test_a_figure_shows_inline_and_an_interrupt_reaches_the_kernel(server, tmp_p
         assert after["status"] == "ok" and after["user_expressions"]["two"]["data"]["text/plain"] == "2", after
 
 
+@needs_fork
 def test_a_killed_launcher_takes_its_kernel_with_it(server, tmp_path):
     with running(kernel_manager(server, tmp_path / "kernels"), tmp_path, now=True) as client:  # nbval's way: SIGKILL
         pid = int(stdout(run(client, "import os; print(os.getpid())")))
     assert gone_within(pid, 10), "the kernel outlived its launcher"
 
 
+@needs_fork
 def test_a_launcher_with_other_thread_settings_gets_no_kernel(server, tmp_path):
     environment = {**os.environ, "OMP_NUM_THREADS": "7"}
     result = subprocess.run(
@@ -174,6 +178,7 @@ def test_a_launcher_with_other_thread_settings_gets_no_kernel(server, tmp_path):
     assert "warm kernel refused" in result.stderr and "OMP_NUM_THREADS='7'" in result.stderr, result.stderr
 
 
+@needs_fork
 @pytest.mark.parametrize("module", ["pandas", "matplotlib.pyplot"])
 def test_the_server_refuses_to_preload_what_looks_where_it_is_imported(module):
     with pytest.raises(RuntimeError, match=f"did not start: not ready: the imports loaded .*{module.split('.')[0]}"):
@@ -193,6 +198,7 @@ def test_nbval_starts_its_kernels_through_the_launcher_when_a_server_is_named(mo
     assert argv == warm_kernels.kernel_argv("/tmp/lrw-x/s")
 
 
+@needs_fork
 def test_a_thread_alive_at_the_fork_stops_the_server(tmp_path):
     (tmp_path / "starts_a_thread.py").write_text(
         "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
@@ -203,6 +209,7 @@ def test_a_thread_alive_at_the_fork_stops_the_server(tmp_path):
             pass
 
 
+@needs_fork
 def test_openblas_threads_of_a_variant_come_back_in_the_forked_kernel(tmp_path):
     """OpenBLAS's pool, ended at the fork, starts again with the setting's thread count."""
     environment = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
@@ -241,6 +248,7 @@ print(json.dumps([manager.provisioner.process.pid, int("".join(out))]))
 """
 
 
+@needs_fork
 def test_a_kernel_ends_when_the_process_that_started_it_ends(server, tmp_path):
     """As a fresh kernel does (ipykernel's parent poller): no kernel outlives a client that never stopped it."""
     script = ORPHANING_CLIENT.format(kernels=str(tmp_path / "kernels"), cwd=str(tmp_path))
@@ -250,3 +258,26 @@ def test_a_kernel_ends_when_the_process_that_started_it_ends(server, tmp_path):
     launcher, kernel = json.loads(done.stdout.strip().splitlines()[-1])
     assert gone_within(launcher, 10), "the launcher outlived the process that started it"
     assert gone_within(kernel, 10), "the kernel outlived its launcher"
+
+
+# ---------------------------------------------------------------------------- without fork
+
+
+def test_without_fork_no_server_starts_and_kernels_start_from_nothing(monkeypatch, tmp_path):
+    """Where forking is not supported (Windows), every caller gets ipykernel's own kernel."""
+    monkeypatch.setattr(warm_kernels, "SUPPORTED", False)
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(warm_kernels.subprocess, "Popen", no_process)
+    with warm_kernels.warm_kernel_server(dict(os.environ)) as extra:
+        assert extra == {}, "no variable: nbval keeps its own kernel spec"
+    monkeypatch.undo()
+    argv = warm_kernels.kernel_argv(extra.get(warm_kernels.SERVER_VARIABLE))
+    assert argv == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    manager = kernel_manager(None, tmp_path / "kernels")
+    with running(manager, tmp_path) as client:
+        result = run(client, "import os, sys; print(os.getpid(), 'torch' in sys.modules)")
+    pid, preloaded = stdout(result).split()
+    assert int(pid) == manager.provisioner.pid and preloaded == "False", "the kernel is the process started"

@@ -25,7 +25,7 @@ environment imports PyTorch, SciPy, matplotlib and ipykernel once, and every cha
 is forked from it (``tools/warm_kernels.py``): 36-39 s a setting instead of 46-50 s (measured on
 the 2-core machine). The build itself runs every chapter in a kernel started from nothing, so a
 chapter that relies on an import it never made fails there. ``--fresh-kernels`` starts every
-kernel from nothing here too.
+kernel from nothing here too, as happens by itself on a system without ``fork`` (Windows).
 
 **Idle threads sleep.** A setting with several threads also sets ``OMP_WAIT_POLICY=PASSIVE``:
 OpenMP's idle threads then sleep instead of spinning between PyTorch's parallel regions. The
@@ -41,20 +41,17 @@ work among the threads, so what the chapters compute is the same, and these sett
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 sys.path.insert(0, str(ROOT / "tools"))
+import warm_kernels  # noqa: E402
 from chapter_kernels import ENVIRONMENT, THREAD_VARIABLES  # noqa: E402
-from warm_kernels import warm_kernel_server  # noqa: E402
 
 
 def threads(count: int) -> dict[str, str]:
@@ -72,41 +69,16 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-def execution_seconds(build_dir: Path) -> dict[str, float]:
-    """Chapter (its stem) -> how long the build took to execute it, as jupyter-cache recorded it."""
-    seconds: dict[str, float] = {}
-    for database in sorted((build_dir / ".jupyter_cache").glob("*/global.db"), key=lambda path: path.stat().st_mtime):
-        try:
-            with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-                rows = connection.execute("SELECT uri, data FROM nbcache").fetchall()
-        except sqlite3.Error:
-            continue  # another jupyter-cache's layout: the order below falls back to the names
-        for uri, data in rows:
-            recorded = json.loads(data or "{}").get("execution_seconds")
-            if isinstance(recorded, int | float):
-                seconds[Path(uri).stem] = float(recorded)
-    return seconds
-
-
-def longest_first(notebooks: list[Path], seconds: dict[str, float]) -> list[Path]:
-    """The notebooks, the longest to execute first, so that no long one starts last (then by name)."""
-    return sorted(notebooks, key=lambda path: (-seconds.get(path.stem, 0.0), str(path)))
-
-
 def nbval_command(build_dir: Path, extra: list[str], jobs: int = 1, chapters: list[str] | None = None) -> list[str]:
-    """The pytest command; ``chapters``: only these notebooks (stems), else every one the build executed.
-
-    With several jobs, pytest-xdist sends the notebooks in the order given (``--no-loadscope-reorder``,
-    not the default of the most cells first): the longest first, by the build's execution times.
-    """
+    """The pytest command; ``chapters``: only these notebooks (stems), else every one the build executed."""
     executed = build_dir / "jupyter_execute"
     if chapters:
         found = [executed / "book" / f"{stem}.ipynb" for stem in chapters]
     else:
         found = sorted(executed.rglob("*.ipynb"))
-    parallel = ["-n", str(min(jobs, len(found) or 1)), "--dist", "loadfile", "--no-loadscope-reorder"]
+    parallel = ["-n", str(min(jobs, len(found) or 1)), "--dist", "loadfile"]
     parallel = parallel if jobs > 1 else []
-    notebooks = [str(path) for path in longest_first(found, execution_seconds(build_dir))] or [str(executed)]
+    notebooks = [str(path) for path in found] or [str(executed)]
     return [
         sys.executable, "-m", "pytest", "-p", "tests.nbval_book", "--nbval", "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q",
@@ -151,10 +123,12 @@ def main() -> int:
         print(f"--- strict nbval, {name}: {setting}; {jobs} chapter(s) at a time", flush=True)
         start = time.perf_counter()
         command = nbval_command(args.build_dir, extra, jobs, args.chapter)
-        if args.fresh_kernels:
+        if args.fresh_kernels or not warm_kernels.SUPPORTED:
+            if not args.fresh_kernels:
+                print("no fork or Unix sockets here: every kernel starts from nothing (slower)", flush=True)
             code = subprocess.run(command, cwd=ROOT, env=environment).returncode
         else:
-            with warm_kernel_server(environment) as server:
+            with warm_kernels.warm_kernel_server(environment) as server:
                 code = subprocess.run(command, cwd=ROOT, env={**environment, **server}).returncode
         results.append((name, code, time.perf_counter() - start))
     print("\nthe build's notebooks, re-run under strict nbval:")

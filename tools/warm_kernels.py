@@ -59,6 +59,9 @@ from pathlib import Path
 
 #: The environment variable that names the server's socket (``tests/nbval_book.py`` reads it).
 SERVER_VARIABLE = "LRBOOK_WARM_KERNELS"
+#: A warm server needs ``fork`` and Unix sockets (Linux, macOS, WSL). Without them (Windows)
+#: ``warm_kernel_server`` starts nothing and every kernel starts from nothing, as the build's do.
+SUPPORTED = hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
 #: Imported once by the server: what the chapters import, and ipykernel itself.
 PRELOAD = (
     "ipykernel.kernelapp",
@@ -279,7 +282,13 @@ def serve(path: str, preload: tuple[str, ...] = PRELOAD) -> None:
 def warm_kernel_server(
     environment: Mapping[str, str], preload: Iterable[str] = PRELOAD, python: str | os.PathLike = sys.executable
 ) -> Iterator[dict[str, str]]:
-    """A server run by ``python`` in ``environment``; yields the variables that make nbval's kernels come from it."""
+    """A server run by ``python`` in ``environment``; yields the variables that make nbval's kernels come from it.
+
+    Where forking is not ``SUPPORTED``, it starts nothing and yields no variable: the kernels start from nothing.
+    """
+    if not SUPPORTED:
+        yield {}
+        return
     folder = tempfile.mkdtemp(prefix="lrw-")  # short: a Unix socket's path has about 100 bytes
     path = str(Path(folder) / "s")
     server = subprocess.Popen(
@@ -300,11 +309,15 @@ def warm_kernel_server(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def kernel_argv(server: str, python: str | os.PathLike = sys.executable) -> list[str]:
+def kernel_argv(server: str | None, python: str | os.PathLike = sys.executable) -> list[str]:
     """The kernel spec's command line: the launcher, which jupyter_client starts as the kernel.
 
-    ``python`` must be the server's: a kernel runs in the interpreter of the process it is forked from.
+    ``server``: the socket (``SERVER_VARIABLE`` of what ``warm_kernel_server`` yields); ``python``
+    must be the server's, since a kernel runs in the interpreter of the process it is forked from.
+    Without a server (None), ipykernel's own command line: a kernel started from nothing.
     """
+    if server is None:
+        return [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     return [str(python), str(Path(__file__).resolve()), "launch", server, "-f", "{connection_file}"]
 
 

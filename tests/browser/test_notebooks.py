@@ -398,7 +398,7 @@ def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server
         found = _importable(fresh_python, *warm_kernels.PRELOAD)
         preload = [module for module, origin in found.items() if origin]
         with warm_kernels.warm_kernel_server(environment, preload, python=fresh_python) as warm:
-            argv = warm_kernels.kernel_argv(warm[warm_kernels.SERVER_VARIABLE], python=fresh_python)
+            argv = warm_kernels.kernel_argv(warm.get(warm_kernels.SERVER_VARIABLE), python=fresh_python)
             _kernel_spec(kernels, "fresh-warm", argv)
             await asyncio.gather(
                 *(_run_notebook(notebooks[p], "fresh-warm", kernels, workdir, environment, limit) for p in rest)
