@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -53,6 +54,11 @@ def _load(name: str, path: Path):
     spec.loader.exec_module(module)
     return module
 
+
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import chapter_kernels  # noqa: E402
+import warm_kernels  # noqa: E402
 
 assignments = _load("assignments_tool", ROOT / "tools" / "assignments.py")
 grade = _load("grade_tool", ROOT / "tools" / "grade.py")
@@ -165,7 +171,29 @@ def chapters(made) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def endless(made, tmp_path_factory):
+def warm_python3(tmp_path_factory):
+    """The gradings' kernels forked from a warm server (``tools/warm_kernels.py``), as strict nbval's are.
+
+    Otter runs a notebook in the kernel its metadata names, ``python3``; a kernel spec of that
+    name on ``JUPYTER_PATH`` comes before ipykernel's own and starts the kernel through the
+    launcher. The server runs in the environment ``grade.py`` gives every kernel (the book's
+    one-thread environment): a grading's kernel had spent about 2 of its 5 s of CPU importing
+    PyTorch and lrcore. What a grading does with its kernel (a cell's time limit, an interrupt,
+    a kernel that dies, a kill of the whole grading) reaches a forked kernel as it reaches a fresh
+    one (``tests/test_warm_kernels.py``).
+    """
+    environment = dict(os.environ)
+    chapter_kernels.apply_environment(environment)
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    with warm_kernels.warm_kernel_server(environment) as server, pytest.MonkeyPatch.context() as patch:
+        argv = warm_kernels.kernel_argv(server.get(warm_kernels.SERVER_VARIABLE))  # None: no fork here
+        warm_kernels.write_kernel_spec(jupyter / "kernels", "python3", argv)
+        patch.setenv("JUPYTER_PATH", os.pathsep.join(filter(None, [str(jupyter), os.environ.get("JUPYTER_PATH")])))
+        yield argv
+
+
+@pytest.fixture(scope="module")
+def endless(made, warm_python3, tmp_path_factory):
     """The command-line grading of a notebook past the whole-notebook limit, started at once.
 
     It mostly waits on its limits (20 s for the notebook, 5 s a cell), so it runs beside the other
@@ -176,8 +204,12 @@ def endless(made, tmp_path_factory):
     (folder / "class").mkdir()
     blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
     endless = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # deaf to the interrupt\n" + ENDLESS
-    record = folder / "kernel-tmp.txt"  # where the kernel's temporary folder was
-    remember = f"import pathlib, tempfile\npathlib.Path({str(record)!r}).write_text(tempfile.gettempdir())\n"
+    record = folder / "kernel.json"  # where the kernel's temporary folder was; whether it was forked
+    remember = (
+        "import json, pathlib, tempfile, threading\n"
+        f"pathlib.Path({str(record)!r}).write_text(json.dumps({{'tmp': tempfile.gettempdir(), "
+        "'forked': any(t.name == 'launcher-watch' for t in threading.enumerate())}))\n"
+    )
     nbformat.write(_with_answers(blank, {}, [remember, endless]), folder / "class" / "endless.ipynb")
     out = folder / "grades.csv"
     process = subprocess.Popen(
@@ -192,7 +224,7 @@ def endless(made, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def graded(made, chapters, endless, tmp_path_factory) -> dict:
+def graded(made, chapters, endless, warm_python3, tmp_path_factory) -> dict:
     """The class folder of chapter 03, and every chapter's solutions and blank notebook, graded."""
     folder = tmp_path_factory.mktemp("submissions")
     blank = made / CHAPTER / "student" / f"{CHAPTER}.ipynb"
@@ -312,15 +344,17 @@ def test_the_csv_has_a_row_per_student_and_a_column_per_question(graded):
     assert by_student["solved"]["total"] == "9" and by_student["special_cased"]["sigmoid"] == "1"
 
 
-def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(endless):
+def test_a_notebook_past_the_time_limit_scores_zero_and_the_run_goes_on(endless, warm_python3):
     stdout, stderr = endless["process"].communicate(timeout=300)
     assert endless["process"].returncode == 0, stderr
     assert "[1/1] endless: 0/9 timeout" in stderr
     (row,) = csv.DictReader(endless["out"].open())
     assert row["status"] == "timeout" and row["total"] == "0"
     # The killed kernel's temporary folder (its sockets) went with the grading of this notebook.
-    kernel_tmp = Path(endless["record"].read_text())
+    kernel = json.loads(endless["record"].read_text())
+    kernel_tmp = Path(kernel["tmp"])
     assert kernel_tmp != Path(tempfile.gettempdir()) and not kernel_tmp.exists()
+    assert kernel["forked"] == (warm_python3 != warm_kernels.kernel_argv(None)), "the kernel spec the fixture wrote"
 
 
 # ---------------------------------------------------------------------------- what stays private

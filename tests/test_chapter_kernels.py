@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,10 +23,11 @@ import chapter_kernels  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not chapter_kernels.IPC_SUPPORTED, reason="ZeroMQ has no IPC transport on Windows")
 
-#: One process: wait for the common start time, start a kernel through nbclient (as myst-nb
-#: does), run one cell, report what the kernel saw and how it was connected.
+#: One process: say it is ready, wait for the word to go (every process has imported nbclient
+#: by then, so they start together), start a kernel through nbclient (as myst-nb does), run one
+#: cell, report what the kernel saw and how it was connected.
 CHILD = """
-import json, os, sys, time
+import json, os, sys
 sys.path.insert(0, {ext!r})
 import chapter_kernels, nbclient, nbformat
 chapter_kernels.install()
@@ -35,7 +35,8 @@ nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
     "import os, json; print(json.dumps({{k: os.environ.get(k) for k in {names!r}}}))")])
 nb.metadata["kernelspec"] = {{"name": "python3", "display_name": "Python 3", "language": "python"}}
 client = nbclient.NotebookClient(nb, timeout=120, startup_timeout=120)
-time.sleep(max(0.0, {start} - time.time()))
+print("ready", flush=True)
+sys.stdin.readline()
 with client.setup_kernel():
     info = client.km.get_connection_info()
     client.execute_cell(nb.cells[0], 0)
@@ -46,19 +47,22 @@ print(json.dumps({{"transport": info["transport"], "ip": info["ip"],
 
 def start_kernels_at_once(count: int, extra_env: dict[str, str] | None = None) -> list[subprocess.CompletedProcess]:
     names = sorted(chapter_kernels.ENVIRONMENT)
-    start = time.time() + 4.0  # every process has imported nbclient by then, and starts together
-    script = CHILD.format(ext=str(ROOT / "book" / "_ext"), names=names, start=start)
+    script = CHILD.format(ext=str(ROOT / "book" / "_ext"), names=names)
     env = {k: v for k, v in os.environ.items() if k not in chapter_kernels.ENVIRONMENT}
     env.update(extra_env or {})
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-    processes = [
-        subprocess.Popen([sys.executable, "-c", script], **pipes, text=True, env=env)
-        for _ in range(count)
-    ]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    processes = [subprocess.Popen([sys.executable, "-c", script], **pipes, text=True, env=env) for _ in range(count)]
+    ready = [process.stdout.readline() for process in processes]  # each has imported nbclient...
+    for process in processes:  # ...then all start their kernels at once
+        try:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            pass  # it ended before: its exit status and stderr say why
     results = []
-    for process in processes:
+    for process, said in zip(processes, ready, strict=True):
         stdout, stderr = process.communicate(timeout=300)
-        results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, said + stdout, stderr))
     return results
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
-import json
 import os
 import re
 import sys
@@ -115,10 +114,7 @@ def runs(generated, tmp_path_factory) -> dict[str, dict]:
     jupyter = tmp_path_factory.mktemp("jupyter")
     with warm_kernels.warm_kernel_server(dict(os.environ)) as server, pytest.MonkeyPatch.context() as patch:
         argv = warm_kernels.kernel_argv(server.get(warm_kernels.SERVER_VARIABLE))  # None: no fork here
-        spec = jupyter / "kernels" / WARM_KERNEL
-        spec.mkdir(parents=True)
-        kernel = {"argv": argv, "display_name": "warm", "language": "python"}
-        spec.joinpath("kernel.json").write_text(json.dumps(kernel))
+        warm_kernels.write_kernel_spec(jupyter / "kernels", WARM_KERNEL, argv)
         patch.setenv("JUPYTER_PATH", str(jupyter))
         return asyncio.run(run_all())
 

@@ -44,11 +44,7 @@ def server(monkeypatch, tmp_path):
 
 def kernel_manager(server: str | None, kernels: Path) -> KernelManager:
     """A manager of the kernel spec ``warm_kernels.kernel_argv(server)`` (None: a kernel from nothing)."""
-    spec = kernels / "warm"
-    spec.mkdir(parents=True, exist_ok=True)
-    spec.joinpath("kernel.json").write_text(
-        json.dumps({"argv": warm_kernels.kernel_argv(server), "display_name": "warm", "language": "python"})
-    )
+    warm_kernels.write_kernel_spec(kernels, "warm", warm_kernels.kernel_argv(server))
     return KernelManager(kernel_name="warm", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
 
 

@@ -321,6 +321,18 @@ def kernel_argv(server: str | None, python: str | os.PathLike = sys.executable) 
     return [str(python), str(Path(__file__).resolve()), "launch", server, "-f", "{connection_file}"]
 
 
+def write_kernel_spec(kernels: Path, name: str, argv: list[str]) -> Path:
+    """The kernel spec ``name`` that starts ``argv``: ``kernels/name/kernel.json``, returned.
+
+    ``kernels`` is a ``KernelSpecManager``'s kernel folder; under a ``JUPYTER_PATH`` entry it is
+    ``<entry>/kernels``, and a spec named ``python3`` there comes before ipykernel's own.
+    """
+    spec = kernels / name / "kernel.json"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}))
+    return spec
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "serve":
         serve(argv[1], tuple(argv[2:]) or PRELOAD)

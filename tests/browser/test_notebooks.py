@@ -354,11 +354,6 @@ def _importable(python: Path, *modules: str) -> dict[str, str | None]:
     return json.loads(result.stdout)
 
 
-def _kernel_spec(kernels: Path, name: str, argv: list[str]) -> None:
-    (kernels / name).mkdir(parents=True)
-    (kernels / name / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}))
-
-
 async def _run_notebook(notebook, kernel: str, kernels: Path, workdir: Path, environment: dict, limit) -> None:
     manager = AsyncKernelManager(kernel_name=kernel, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
     client = NotebookClient(notebook, km=manager, timeout=900, resources={"metadata": {"path": str(workdir)}})
@@ -375,7 +370,7 @@ def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server
         "lrcore": None,
     }
     kernels = tmp_path / "kernels"
-    _kernel_spec(kernels, "fresh", [str(fresh_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    warm_kernels.write_kernel_spec(kernels, "fresh", warm_kernels.kernel_argv(None, python=fresh_python))
     workdir = tmp_path / "reader"  # outside the repository: `import lrcore` cannot find its source
     workdir.mkdir()
     environment = {
@@ -399,7 +394,7 @@ def test_every_chapter_download_runs_in_a_fresh_environment(fresh_python, server
         preload = [module for module, origin in found.items() if origin]
         with warm_kernels.warm_kernel_server(environment, preload, python=fresh_python) as warm:
             argv = warm_kernels.kernel_argv(warm.get(warm_kernels.SERVER_VARIABLE), python=fresh_python)
-            _kernel_spec(kernels, "fresh-warm", argv)
+            warm_kernels.write_kernel_spec(kernels, "fresh-warm", argv)
             await asyncio.gather(
                 *(_run_notebook(notebooks[p], "fresh-warm", kernels, workdir, environment, limit) for p in rest)
             )
