@@ -175,7 +175,34 @@ def test_a_launcher_with_other_thread_settings_gets_no_kernel(server, tmp_path):
 
 
 @needs_fork
-@pytest.mark.parametrize("module", ["pandas", "matplotlib.pyplot"])
+def test_pandas_and_scikit_learn_preloaded_are_as_a_fresh_kernel_imports_them(tmp_path):
+    """Their options, configuration and the variables they set, compared with a kernel started from nothing.
+
+    pandas decides when it is imported how many columns of a wide table it shows (a Jupyter
+    kernel's 20, or a terminal's width), and scikit-learn sets two OpenMP variables then.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KMP_")}  # what sklearn sets
+    code = (
+        "import json, os, pandas, sklearn\n"
+        "print(json.dumps({'pandas': pandas.describe_option(_print_desc=False),"
+        " 'sklearn': {k: repr(v) for k, v in sklearn.get_config().items()},"
+        " 'env': {k: v for k, v in os.environ.items() if k.startswith(('KMP_', 'MPLBACKEND'))},"
+        " 'kernel': get_ipython().kernel is not None}))"
+    )
+    seen = {}
+    with warm_kernels.warm_kernel_server(environment, preload=("pandas", "sklearn")) as extra:
+        server = extra[warm_kernels.SERVER_VARIABLE]
+        forked = kernel_manager(server, tmp_path / "kernels")
+        for name, manager in {"forked": forked, "fresh": KernelManager(kernel_name="python3")}.items():
+            with running(manager, tmp_path, env=environment) as client:
+                seen[name] = json.loads(stdout(run(client, code)))
+    assert "display.max_columns : int" in seen["fresh"]["pandas"] and seen["fresh"]["env"]
+    for part in ("pandas", "sklearn", "env", "kernel"):
+        assert seen["forked"][part] == seen["fresh"][part], part
+
+
+@needs_fork
+@pytest.mark.parametrize("module", ["matplotlib.pyplot", "matplotlib_inline.backend_inline"])
 def test_the_server_refuses_to_preload_what_looks_where_it_is_imported(module):
     with pytest.raises(RuntimeError, match=f"did not start: not ready: the imports loaded .*{module.split('.')[0]}"):
         with warm_kernels.warm_kernel_server(dict(os.environ), preload=(module,)):

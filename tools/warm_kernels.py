@@ -1,7 +1,7 @@
 """Chapter kernels forked from a warm process, for the re-runs of strict nbval (issue 24).
 
 **Why.** Before a chapter's first line of work, its kernel starts Python and ipykernel, then
-imports PyTorch, scikit-learn, SciPy, pandas and matplotlib: about 2.3 s of CPU on the 2-core
+imports PyTorch, scikit-learn, SciPy, pandas and matplotlib: about 3 s of CPU on the 2-core
 machine. ``make test`` re-runs every chapter four times (``tools/check_reproducible.py``), so
 that is 72 kernels and about 170 CPU-seconds spent importing the same files.
 
@@ -14,19 +14,26 @@ ipykernel's own ``IPKernelApp``, in the launcher's folder, environment and strea
 
 **What is the same as a fresh kernel.** The kernel's namespace (a new IPython shell), its
 environment, its working directory, and every library: the same files, imported in the same
-environment. A variable that a library reads when it is imported (``IMPORT_TIME_VARIABLES``:
-the thread counts, ``ATEN_CPU_CAPABILITY``, the hash seed) must have the same value in the
-launcher as in the server, or the server refuses the kernel; ``check_reproducible.py`` starts
-one server per setting, in that setting's environment.
+environment. A variable that a library reads when it is imported (``IMPORT_TIME_VARIABLES``
+and ``IMPORT_TIME_PREFIXES``: the thread counts, ``ATEN_CPU_CAPABILITY``, the hash seed,
+pandas's and scikit-learn's own) must have the same value in the launcher as in the server, or
+the server refuses the kernel; ``check_reproducible.py`` starts one server per setting, in that
+setting's environment. The variables the imports set (scikit-learn sets two of OpenMP's) are
+set again in the kernel, as its own import would have set them.
 
 **What differs, and what catches it.** The libraries are already in ``sys.modules``: a chapter's
 ``import torch`` costs nothing, and what a library does when it is imported happened in the
 server rather than in a cell. A chapter that used a submodule it never imported would run
-here; the build, which executes every chapter in a fresh kernel, fails on it. A library that
-looks at where it is imported is not preloaded (``NOT_PRELOADED``: pandas, which then chooses
-how wide its tables print, and matplotlib's inline backend), and the server refuses to start if
-an import loaded one. Strict nbval caught the first version, which let scikit-learn import
-pandas in the server: every wide table printed at the terminal's width instead of a kernel's.
+here; the build, which executes every chapter in a fresh kernel, fails on it. What a library
+decides by looking at where it is imported, it decides as in a kernel: pandas asks IPython
+whether it runs in a Jupyter kernel (which shows 20 columns of a wide table, where a terminal
+gets its width) and reads its display encoding from ``sys.stdout``; the server answers both as a
+kernel does while it imports (``_as_in_a_kernel``), and a test compares all of pandas's options,
+scikit-learn's configuration and those variables with a kernel started from nothing. Strict
+nbval caught the first version, which imported pandas as a terminal's Python does: every wide
+table printed at the terminal's width. matplotlib's inline backend hooks itself into the shell
+it finds when it is imported, so it and pyplot are never preloaded (``NOT_PRELOADED``), and the
+server refuses to start if an import loaded one.
 
 **Lifetimes.** The kernel holds the launcher's connection. When the launcher ends (jupyter_client
 kills it to stop the kernel), the kernel sees the connection close and exits at once. When the
@@ -42,6 +49,7 @@ chapter's kernel through ``launch``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -53,6 +61,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,14 +83,18 @@ PRELOAD = (
     "joblib",
     "threadpoolctl",
     "matplotlib",
+    "pandas",
+    "sklearn.calibration",
+    "sklearn.datasets",
+    "sklearn.linear_model",
+    "sklearn.metrics",
+    "sklearn.preprocessing",
     "lrcore",
     "myst_nb",
 )
-#: Never imported by the server, because they look at where they are imported: pandas chooses
-#: how wide a table it prints (a kernel's 20 columns, or a terminal's width) when it is imported,
-#: and matplotlib's inline backend hooks itself into the IPython it finds then. scikit-learn's
-#: data sets import pandas, so scikit-learn stays out too (0.3 s once SciPy is loaded).
-NOT_PRELOADED = ("pandas", "matplotlib.pyplot", "matplotlib_inline", "sklearn")
+#: Never imported by the server: matplotlib's inline backend hooks itself into the IPython shell
+#: it finds when it is imported, and pyplot loads that backend.
+NOT_PRELOADED = ("matplotlib.pyplot", "matplotlib_inline")
 #: Read by a library when it is imported (or by Python when it starts), so a kernel forked from the
 #: server has the server's values whatever its own environment says: they must agree.
 IMPORT_TIME_VARIABLES = (
@@ -94,6 +107,9 @@ IMPORT_TIME_VARIABLES = (
     "MPLBACKEND",
     "PYTHONPATH",
 )
+#: Prefixes of more such variables: pandas reads ``PANDAS_COPY_ON_WRITE`` and ``PANDAS_FUTURE_*``,
+#: scikit-learn ``SKLEARN_ASSUME_FINITE``, ``SKLEARN_SEED`` and others, when they are imported.
+IMPORT_TIME_PREFIXES = ("PANDAS_", "SKLEARN_")
 _HEADER = struct.Struct("!I")
 _STREAMS = (0, 1, 2)
 
@@ -181,7 +197,7 @@ def _exit_with_launcher(connection: socket.socket) -> None:
         os._exit(1)
 
 
-def _become_kernel(connection: socket.socket, request: dict, streams: list[int]) -> int:
+def _become_kernel(connection: socket.socket, request: dict, streams: list[int], added: Mapping[str, str]) -> int:
     """In the forked child: take the launcher's streams, folder and environment, then run ipykernel."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own subprocesses
     for target, fd in zip(_STREAMS, streams, strict=True):
@@ -190,6 +206,8 @@ def _become_kernel(connection: socket.socket, request: dict, streams: list[int])
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    for name, value in added.items():  # as the imports set them: only where the launcher did not
+        os.environ.setdefault(name, value)
     if sys.path and sys.path[0] == str(Path(__file__).resolve().parent):
         del sys.path[0]  # this script's folder; ipykernel_launcher removes its own first entry too
     import random
@@ -206,14 +224,45 @@ def _become_kernel(connection: socket.socket, request: dict, streams: list[int])
     return 0
 
 
+def _jupyter_shell() -> object:
+    """What a library that asks ``get_ipython()`` while the server imports it learns: a Jupyter kernel's shell."""
+    return types.SimpleNamespace(kernel=None)
+
+
+@contextmanager
+def _as_in_a_kernel() -> Iterator[None]:
+    """While the server imports: what a library that looks where it is imported finds in a kernel.
+
+    A chapter imports its libraries in a Jupyter kernel, and pandas looks twice when it is imported:
+    it asks ``get_ipython()`` whether it is in a kernel (a kernel's shell has a ``kernel``; it then
+    shows 20 columns of a wide table, where a terminal's Python gets the terminal's width), and it
+    takes its display encoding from ``sys.stdout``, which in a kernel is ipykernel's stream
+    (``"UTF-8"``). ``test_warm_kernels.py`` compares all of pandas's options with a fresh kernel's.
+    """
+    import builtins
+
+    streams = sys.stdout, sys.stderr
+    kernel_stream = io.TextIOWrapper(sys.__stderr__.buffer, encoding="UTF-8", line_buffering=True)
+    builtins.get_ipython = _jupyter_shell
+    sys.stdout = sys.stderr = kernel_stream
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = streams
+        del builtins.get_ipython
+        kernel_stream.flush()
+        kernel_stream.detach()  # stderr's buffer stays open
+
+
 def _refusal(request: dict, environment: Mapping[str, str]) -> str | None:
     """Why the server cannot give this launcher a kernel, if it cannot."""
     if request.get("executable") != sys.executable:
         return f"the launcher runs {request.get('executable')}, the server {sys.executable}"
     wanted = request.get("env", {})
+    prefixed = {name for name in (*wanted, *environment) if name.startswith(IMPORT_TIME_PREFIXES)}
     differ = [
         f"{name}={wanted.get(name)!r} (the server has {environment.get(name)!r})"
-        for name in IMPORT_TIME_VARIABLES
+        for name in (*IMPORT_TIME_VARIABLES, *sorted(prefixed))
         if wanted.get(name) != environment.get(name)
     ]
     if differ:
@@ -233,8 +282,12 @@ def serve(path: str, preload: tuple[str, ...] = PRELOAD) -> None:
     environment = dict(os.environ)  # before matplotlib's backend is set below
     # ipykernel sets this before a chapter imports matplotlib; matplotlib reads it when imported.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    for name in preload:
-        importlib.import_module(name)
+    with _as_in_a_kernel():
+        for name in preload:
+            importlib.import_module(name)
+    # What the imports added to the environment (scikit-learn sets two OpenMP variables), which
+    # a kernel gets again after it takes its launcher's environment, as if it had imported them.
+    added = {name: value for name, value in os.environ.items() if name not in environment}
     looked = sorted(name for name in NOT_PRELOADED if name in sys.modules)
     if looked:
         print(f"not ready: the imports loaded {', '.join(looked)}, which must be imported in the kernel", flush=True)
@@ -265,7 +318,7 @@ def serve(path: str, preload: tuple[str, ...] = PRELOAD) -> None:
             status = 1
             try:
                 listener.close()
-                status = _become_kernel(connection, request, streams)
+                status = _become_kernel(connection, request, streams, added)
                 _send(connection, {"exit": status})
             except BaseException:
                 import traceback
