@@ -7,9 +7,11 @@ known, and a few facts of the real one that hold whatever the chapters say.
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -209,6 +211,33 @@ def test_without_fork_the_settings_run_in_kernels_started_from_nothing(tmp_path,
     assert check_reproducible.main() == 0
     assert warm.SERVER_VARIABLE not in environments[0] and environments[0]["OMP_NUM_THREADS"] == "2"
     assert "every kernel starts from nothing" in capsys.readouterr().out
+
+
+def test_several_settings_run_side_by_side_and_print_in_order(tmp_path, monkeypatch, capsys):
+    """Each with its own environment, --jobs // settings chapters at a time; each output whole, in order."""
+    (tmp_path / "jupyter_execute" / "book").mkdir(parents=True)
+    (tmp_path / "jupyter_execute" / "book" / "01_a.ipynb").write_text("{}")
+    monkeypatch.setattr(check_reproducible.warm_kernels, "SUPPORTED", False)
+    running, seen = [], []
+
+    def run(command, cwd, env, stdout, stderr):
+        running.append(1)
+        deadline = time.monotonic() + 10
+        while len(running) < 3:  # returns only once all three have started: they run at once
+            assert time.monotonic() < deadline, "the settings ran one after the other"
+            time.sleep(0.01)
+        seen.append(command)
+        stdout.write(f"ran with {env.get('OMP_NUM_THREADS')} threads, {env.get('ATEN_CPU_CAPABILITY')} code\n")
+        return subprocess.CompletedProcess(command, 0 if env["OMP_NUM_THREADS"] != "4" else 1)
+
+    monkeypatch.setattr(check_reproducible.subprocess, "run", run)
+    monkeypatch.setattr(sys, "argv", ["check_reproducible.py", "--build-dir", str(tmp_path), "--jobs", "2"])
+    assert check_reproducible.main() == 1, "threads-4 failed"
+    out = capsys.readouterr().out
+    assert all("-n" not in command for command in seen), "one chapter at a time in each setting"
+    order = [out.index(f"ran with {t} threads") for t in ("2", "4", "1")]
+    assert order == sorted(order) and "1 threads, default code" in out
+    assert re.search(r"threads-2 +passed.*\n +threads-4 +FAILED.*\n +cpu-default +passed", out), out
 
 
 def test_the_check_of_a_dry_run_prints_its_plan():
