@@ -1,12 +1,11 @@
 # make book : create .venv, install the pinned requirements and lrcore (Python only: MathJax and
 #             axe-core come from Python packages), build _build/html
-# make test : build, lint, unit tests, strict nbval on the notebooks the build executed, then the
-#             built site: its links and anchors (no browser), the PDF, the browser tests (any
-#             Chromium or Chrome the machine has; .ci/run installs Debian's), and last the phone
-#             profile's pages beside strict nbval under other thread counts and CPU code path
-#             (reproducible). Every stage keeps every core busy (pytest-xdist; nbval chapter by
-#             chapter; the reproducible runs at low priority on the core the phone pages leave),
-#             with results that do not depend on it.
+# make test : build, lint, unit tests, then the built site: its links and anchors (no browser),
+#             the PDF, the browser tests (any Chromium or Chrome the machine has; .ci/run installs
+#             Debian's), and last the phone profile's pages beside strict nbval of the notebooks
+#             the build executed, as built and under other thread counts and CPU code path. Every
+#             stage keeps every core busy (pytest-xdist; the four nbval settings side by side at
+#             low priority on what the phone pages leave), with results that do not depend on it.
 # make check: after an edit, the checks of what changed (tools/check_edit.py): lint, the
 #             incremental build, the unit tests and strict nbval of the chapters the edit reaches,
 #             the links. It says what it skipped; `make test` runs everything.
@@ -19,7 +18,7 @@ SITE := _build/html/index.html
 JOBS ?= auto
 UNIT_TESTS := tests --ignore=tests/browser --ignore=tests/test_links.py --ignore=tests/test_pdf.py
 
-.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser browser-parallel browser-phone phone-beside-reproducible bench bench-build clean fuzz assignments
+.PHONY: book test check lint unit nbval reproducible links site-weight pdf pdf-check browser browser-parallel browser-phone phone-beside-nbval nbval-every-setting bench bench-build clean fuzz assignments
 
 # The fast build: _config.yml translated by jupyter-book, then sphinx-build -j on all cores,
 # as strict as `jupyter-book build . -W -n --keep-going` (see tools/build_book.py); the build also
@@ -43,10 +42,12 @@ $(SITE):
 
 # `make assignments` is not a stage: tests/test_assignments.py makes every assignment with the same
 # tool and grades every chapter's solutions with its autograder (what `otter assign` runs on the way).
-# The last stage runs `make reproducible` beside the phone profile's pages, at the lowest priority
-# (phone-beside-reproducible). Beside the unit tests, `make nbval` at nice 19 made the two stages
-# 24 s slower, not faster (a fresh-clone run): the unit tests leave no core idle for long.
-test: book lint unit nbval links site-weight pdf-check browser-parallel phone-beside-reproducible
+# The last stage runs strict nbval of every setting (`make nbval` and `make reproducible`, side by
+# side) beside the phone profile's pages, at the lowest priority (phone-beside-nbval): 177 s for
+# the stage, where `make nbval` (41 s) then the pages beside `make reproducible` (155 s) took 196 s.
+# Beside the unit tests, `make nbval` at nice 19 made the two stages 24 s slower, not faster (a
+# fresh-clone run): the unit tests leave no core idle for long.
+test: book lint unit links site-weight pdf-check browser-parallel phone-beside-nbval
 
 # $(call beside,COMMAND,TARGET): `make TARGET` at nice 19 in the background while COMMAND runs;
 # TARGET's output is printed after COMMAND's, and the recipe fails if either failed. TARGET takes
@@ -104,6 +105,10 @@ nbval: $(INSTALLED)
 reproducible: $(INSTALLED)
 	$(BIN)/python tools/check_reproducible.py --jobs $(JOBS)
 
+# `make nbval` and `make reproducible` in one run: the four settings side by side.
+nbval-every-setting: $(INSTALLED)
+	$(BIN)/python tools/check_reproducible.py --every-setting --jobs $(JOBS)
+
 # Every internal link and anchor of the built site resolves (LRBOOK_BUILD_DIR: another build).
 links: $(INSTALLED) | $(SITE)
 	$(BIN)/python -m pytest tests/test_links.py
@@ -119,7 +124,7 @@ site-weight: $(INSTALLED) | $(SITE)
 # browser-parallel: over pytest-xdist, each worker serving the site on a port of its own; the tests
 # of the page audit and of the fresh environment stay on one worker each (xdist_group,
 # tests/browser/conftest.py), sent first. browser-phone: the phone profile's pages, alone (see
-# phone-beside-reproducible).
+# phone-beside-nbval).
 BROWSER_PYTEST := $(BIN)/python -m pytest --confcutdir=tests/browser -p no:hypothesispytest
 PHONE_TESTS := tests/browser/test_mobile_performance.py
 browser: browser-parallel browser-phone
@@ -135,10 +140,10 @@ browser-phone: $(INSTALLED) | $(SITE)
 # thread wait by spinning. Beside other work at the same priority (another page, or a fresh
 # environment running every chapter), a page's load under the slowdown sometimes never finished
 # (120-second limit; 1 run in 4 with two pages at once, in two fresh-clone runs beside the fresh
-# environment). So the other core runs `make reproducible` at the lowest priority (nice 19): it
-# takes what the pages leave (`beside`).
-phone-beside-reproducible: $(INSTALLED) | $(SITE)
-	$(call beside,$(MAKE) --no-print-directory browser-phone,reproducible)
+# environment). So strict nbval of every setting runs beside them at the lowest priority (nice
+# 19): it takes what the pages leave (`beside`).
+phone-beside-nbval: $(INSTALLED) | $(SITE)
+	$(call beside,$(MAKE) --no-print-directory browser-phone,nbval-every-setting)
 
 # lrcore's contract, deeper: the property-based tests of tests/test_properties*.py with fresh random
 # examples, 2000 per property in test_properties.py and 50 times `make unit`'s count in the others

@@ -213,8 +213,8 @@ def test_without_fork_the_settings_run_in_kernels_started_from_nothing(tmp_path,
     assert "every kernel starts from nothing" in capsys.readouterr().out
 
 
-def test_several_settings_run_side_by_side_and_print_in_order(tmp_path, monkeypatch, capsys):
-    """Each with its own environment, --jobs // settings chapters at a time; each output whole, in order."""
+def test_every_setting_runs_side_by_side_and_prints_in_order(tmp_path, monkeypatch, capsys):
+    """make test's four settings at once: each its environment, --jobs // 4 chapters at a time, output in order."""
     (tmp_path / "jupyter_execute" / "book").mkdir(parents=True)
     (tmp_path / "jupyter_execute" / "book" / "01_a.ipynb").write_text("{}")
     monkeypatch.setattr(check_reproducible.warm_kernels, "SUPPORTED", False)
@@ -223,7 +223,7 @@ def test_several_settings_run_side_by_side_and_print_in_order(tmp_path, monkeypa
     def run(command, cwd, env, stdout, stderr):
         running.append(1)
         deadline = time.monotonic() + 10
-        while len(running) < 3:  # returns only once all three have started: they run at once
+        while len(running) < 4:  # returns only once all four have started: they run at once
             assert time.monotonic() < deadline, "the settings ran one after the other"
             time.sleep(0.01)
         seen.append(command)
@@ -231,13 +231,18 @@ def test_several_settings_run_side_by_side_and_print_in_order(tmp_path, monkeypa
         return subprocess.CompletedProcess(command, 0 if env["OMP_NUM_THREADS"] != "4" else 1)
 
     monkeypatch.setattr(check_reproducible.subprocess, "run", run)
-    monkeypatch.setattr(sys, "argv", ["check_reproducible.py", "--build-dir", str(tmp_path), "--jobs", "2"])
+    argv = ["check_reproducible.py", "--build-dir", str(tmp_path), "--jobs", "2", "--every-setting"]
+    monkeypatch.setattr(sys, "argv", argv)
     assert check_reproducible.main() == 1, "threads-4 failed"
     out = capsys.readouterr().out
     assert all("-n" not in command for command in seen), "one chapter at a time in each setting"
-    order = [out.index(f"ran with {t} threads") for t in ("2", "4", "1")]
-    assert order == sorted(order) and "1 threads, default code" in out
-    assert re.search(r"threads-2 +passed.*\n +threads-4 +FAILED.*\n +cpu-default +passed", out), out
+    shown = ["1 threads, None code", "2 threads, None code", "4 threads, None code", "1 threads, default code"]
+    assert [out.index(f"ran with {text}") for text in shown] == sorted(out.index(f"ran with {t}") for t in shown)
+    assert re.search(r"as-built +passed.*\n +threads-2 +passed.*\n +threads-4 +FAILED.*\n +cpu-default +passed", out)
+    monkeypatch.setattr(sys, "argv", ["check_reproducible.py", "--every-setting", "--variant", "as-built"])
+    with pytest.raises(SystemExit):
+        check_reproducible.main()
+    assert "--every-setting runs every --variant already" in capsys.readouterr().err
 
 
 def test_the_check_of_a_dry_run_prints_its_plan():

@@ -11,8 +11,9 @@ every visible output, and every glued number as the text shows it) under other s
   order of the additions too).
 
 Each setting must pass. Usage: ``python tools/check_reproducible.py [--build-dir _build]
-[--variant NAME ...] [--jobs N] [pytest args]``; ``make nbval`` runs ``as-built`` (the build's own
-setting), ``make reproducible`` the three others.
+[--variant NAME ... | --every-setting] [--jobs N] [pytest args]``; ``make nbval`` runs ``as-built``
+(the build's own setting), ``make reproducible`` the three others, and ``make test`` all four
+side by side (``--every-setting``), beside the phone profile's pages.
 
 **Both cores busy.** Each setting runs its chapters ``--jobs`` at a time (default: one per core),
 over pytest-xdist with ``--dist loadfile``: a chapter's cells stay together, in order, in one
@@ -148,6 +149,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
     parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="default: all but as-built")
+    parser.add_argument(
+        "--every-setting", action="store_true", help="as built and the three others, side by side (make test)"
+    )
     parser.add_argument("--chapter", action="append", help="only this chapter (its stem; make check)")
     parser.add_argument("--jobs", type=job_count, default="auto", help="chapters at a time (default: one per core)")
     parser.add_argument(
@@ -159,7 +163,9 @@ def main() -> int:
     for stem in args.chapter or []:
         if not (args.build_dir / "jupyter_execute" / "book" / f"{stem}.ipynb").is_file():
             parser.error(f"the build executed no chapter {stem!r} (in {args.build_dir / 'jupyter_execute' / 'book'})")
-    names = args.variant or [name for name in VARIANTS if name != "as-built"]
+    if args.every_setting and args.variant:
+        parser.error("--every-setting runs every --variant already")
+    names = list(VARIANTS) if args.every_setting else args.variant or [n for n in VARIANTS if n != "as-built"]
     if len(names) > 1 and args.jobs > 1:
         results = side_by_side(names, args, extra)
     else:

@@ -25,7 +25,7 @@ same priority: the 4x CPU slowdown makes a page's main thread wait by spinning, 
 other worker (once it was running every chapter in a fresh environment) one page's load passed
 its 120-second limit in two fresh-clone runs (chapters 16 and 03), as one run in four did with
 two pages at once. `make browser` runs this module alone, after the parallel pass; `make test`
-runs it beside `make reproducible` at the lowest priority (nice 19), which takes only what the
+runs it beside strict nbval of every setting at the lowest priority (nice 19), which takes only what the
 pages leave of the cores. Under pytest-xdist, all of them go to one group.
 """
 
