@@ -27,6 +27,10 @@ import warm_kernels  # noqa: E402
 
 #: The tests of the server itself; the fallback's tests (at the end) run everywhere.
 needs_fork = pytest.mark.skipif(not warm_kernels.SUPPORTED, reason="fork and Unix sockets: POSIX only")
+#: Under pytest-xdist, one group, so sent first (tests/xdist_groups.py): each test starts a server
+#: or kernels and waits on them (about 15 s in all). Last in collection order, they had ended
+#: `make unit` on one worker while the other had nothing left.
+pytestmark = pytest.mark.xdist_group("warm-kernels")
 PRELOAD = ("json", "decimal")
 
 
