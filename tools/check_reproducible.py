@@ -137,11 +137,13 @@ def side_by_side(names: list[str], args: argparse.Namespace, extra: list[str]) -
         running = [pool.submit(run_setting, names[i], args, extra, jobs, logs[i]) for i in range(len(names))]
         results = []
         for future, log in zip(running, logs, strict=True):
-            results.append(future.result())
-            log.seek(0)
-            sys.stdout.write(log.read())
-            sys.stdout.flush()
-            log.close()
+            try:
+                results.append(future.result())  # a server that did not start raises: its log first
+            finally:
+                log.seek(0)
+                sys.stdout.write(log.read())
+                sys.stdout.flush()
+                log.close()
     return results
 
 
